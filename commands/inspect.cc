@@ -1,0 +1,109 @@
+// `torchdiag inspect`: the CPU truth for this process (or another one, or a snapshot).
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "advise/capacity.h"
+#include "advise/findings.h"
+#include "commands.h"
+#include "common.h"
+#include "probe/inspect_probe.h"
+#include "probe/process_probe.h"
+#include "probe/torch_probe.h"
+#include "report/format.h"
+#include "report/inspect_json.h"
+#include "report/inspect_text.h"
+#include "sys/subprocess.h"
+
+namespace torchdiag::cli {
+namespace {
+
+struct InspectOptions {
+  std::string root;
+  std::string format = "text";
+  std::string output;
+  bool no_torch = false;
+  bool verbose = false;
+  bool check = false;
+  int pid = 0;
+  int engine_threads = 1;
+};
+
+void check_root(const std::string& root) {
+  if (root.empty()) return;
+  FsReader probe_fs(root);
+  if (!probe_fs.is_dir("/")) {
+    usage_error(fmt::format("--root '{}': {}", root,
+                            probe_fs.exists("/") ? "not a directory" : "no such directory"));
+  }
+}
+
+void check_pid(const FsReader& fs, int pid) {
+  if (pid <= 0) usage_error(fmt::format("--pid {}: not a process id", pid));
+  if (!fs.is_dir("/proc/" + std::to_string(pid))) {
+    usage_error(fmt::format("--pid {}: no such process", pid));
+  }
+}
+
+std::string render(const InspectReport& report, Format format, bool verbose) {
+  switch (format) {
+    case Format::kJson: return inspect_to_json(report).dump(2) + "\n";
+    case Format::kText: return inspect_to_text(report, verbose);
+    default: usage_error(fmt::format("--format '{}': inspect supports text and json", format_name(format)));
+  }
+}
+
+void run_inspect(const InspectOptions& o, int& exit_code) {
+  const auto format = parse_format(o.format);
+  if (!format || (*format != Format::kText && *format != Format::kJson)) {
+    usage_error(fmt::format("--format '{}': unknown format (expected text or json)", o.format));
+  }
+  check_root(o.root);
+  const FsReader fs(o.root.empty() ? FsReader::kLiveRoot : o.root);
+  std::optional<int> pid;
+  if (o.pid) {
+    check_pid(fs, o.pid);
+    pid = o.pid;
+  }
+  auto report = probe_inspect(fs, pid);
+  report.capacity = compute_capacity(report.cpu, report.cgroup);
+  if (pid) {
+    report.process = probe_process(fs, *pid);
+    if (report.process->comm.empty() && !fs.is_dir("/proc/" + std::to_string(*pid))) {
+      runtime_error(fmt::format("--pid {}: the process exited while being read", *pid));
+    }
+  }
+  if (!o.no_torch) {
+    TorchFacts t;
+    if (!fs.is_live()) t.reason = "not run under --root (a snapshot has no LibTorch to ask)";
+    else if (pid) t.reason = "not run for --pid (the thread pools mapped into the process are listed)";
+    else t = probe_torch(current_environment());
+    report.torch = t;
+  }
+  report.findings = diagnose(report, DiagnoseOptions{o.engine_threads});
+  write_output(render(report, *format, o.verbose), o.output);
+  if (o.check && has_problem(report.findings)) exit_code = kExitFindings;
+}
+
+}  // namespace
+
+void add_inspect(CLI::App& app, int& exit_code) {
+  auto o = std::make_shared<InspectOptions>();
+  auto* cmd = app.add_subcommand("inspect", "Report CPUs, cgroup limits, LibTorch's view and findings");
+  cmd->add_option("--root", o->root, "Analyse a snapshot tree (from 'torchdiag snapshot') instead of this system");
+  cmd->add_option("--format", o->format, "Output format: text or json")->capture_default_str();
+  cmd->add_option("-o,--output", o->output, "Write the report to FILE instead of stdout");
+  cmd->add_option("--pid", o->pid, "Inspect another running process through /proc/PID");
+  cmd->add_option("--engine-threads", o->engine_threads,
+                  "Concurrent inference threads per process, for the oversubscription check")
+      ->check(CLI::Range(1, 4096));
+  cmd->add_flag("--no-torch", o->no_torch, "Skip the LibTorch section (no worker start)");
+  cmd->add_flag("--check", o->check, "Exit 3 when a warning or critical finding fired");
+  cmd->add_flag("-v,--verbose", o->verbose, "Also print LibTorch's parallel info and build config");
+  cmd->callback([o, &exit_code] { run_inspect(*o, exit_code); });
+}
+
+}  // namespace torchdiag::cli

@@ -1,0 +1,238 @@
+#include "probe/cgroup.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <optional>
+
+#include "probe/cgroup_files.h"
+#include "probe/mountinfo.h"
+#include "util/strings.h"
+
+namespace torchdiag {
+namespace {
+
+bool has(const std::vector<std::string>& list, std::string_view item) {
+  return std::find(list.begin(), list.end(), item) != list.end();
+}
+
+/// True when `path` equals `prefix` or lies under it (component-wise).
+bool is_under(std::string_view path, std::string_view prefix) {
+  if (prefix == "/") return true;
+  if (!starts_with(path, prefix)) return false;
+  return path.size() == prefix.size() || path[prefix.size()] == '/';
+}
+
+/// A hierarchy found for one controller: its mount and the process's directory in it.
+struct Hierarchy {
+  int version = 0;
+  std::string path;
+  std::string mount_point;
+  std::string dir;
+};
+
+const MountEntry* pick_mount(const std::vector<MountEntry>& mounts, const CgroupLine& line,
+                             int version, std::string_view controller) {
+  const MountEntry* first = nullptr;
+  for (const auto& m : mounts) {
+    const bool match = version == 1 ? (m.fstype == "cgroup" && has(m.super_options, controller))
+                                    : m.fstype == "cgroup2";
+    if (!match) continue;
+    if (is_under(line.path, m.root)) return &m;  // the usual case: the path is inside
+    if (!first) first = &m;
+  }
+  return first;
+}
+
+std::optional<Hierarchy> locate(const FsReader& fs, const std::vector<CgroupLine>& lines,
+                                const std::vector<MountEntry>& mounts, std::string_view controller,
+                                std::vector<std::string>& warnings) {
+  const CgroupLine* v1 = nullptr;
+  const CgroupLine* v2 = nullptr;
+  for (const auto& l : lines) {
+    if (l.hierarchy_id == 0 && l.controllers.empty()) v2 = &l;
+    if (l.hierarchy_id != 0 && has(l.controllers, controller)) v1 = &l;
+  }
+  // A v1 hierarchy with the controller wins over the v2 line on hybrid systems.
+  const CgroupLine* line = nullptr;
+  const MountEntry* mount = nullptr;
+  int version = 0;
+  if (v1 && (mount = pick_mount(mounts, *v1, 1, controller))) {
+    line = v1;
+    version = 1;
+  } else if (v2 && (mount = pick_mount(mounts, *v2, 2, controller))) {
+    line = v2;
+    version = 2;
+  }
+  if (!line) return std::nullopt;
+  Hierarchy h{version, line->path, mount->mount_point, mount->mount_point};
+  if (is_under(line->path, mount->root)) {
+    const auto rel = mount->root == "/" ? line->path : line->path.substr(mount->root.size());
+    h.dir = join_path(mount->mount_point, rel);
+    if (!fs.is_dir(h.dir)) {
+      warnings.push_back("cgroup directory " + h.dir + " does not exist; using the mount point " +
+                         mount->mount_point);
+      h.dir = mount->mount_point;
+    }
+  } else {
+    warnings.push_back("cgroup path " + line->path + " is not under the mount root " +
+                       mount->root + " (cgroup namespace?); using the mount point " +
+                       mount->mount_point);
+  }
+  return h;
+}
+
+/// Directories from `dir` up to and including `mount_point`.
+std::vector<std::string> ancestry(const std::string& dir, const std::string& mount_point) {
+  std::vector<std::string> out;
+  std::string cur = dir;
+  while (true) {
+    out.push_back(cur);
+    if (cur == mount_point || cur == "/" || cur.empty() || !is_under(cur, mount_point)) break;
+    cur = parent_path(cur);
+  }
+  return out;
+}
+
+/// Reads the quota at one level: nullopt when no quota file exists here.
+std::optional<QuotaParse> read_quota(const FsReader& fs, int version, const std::string& dir,
+                                     std::string& source) {
+  if (version == 2) {
+    source = join_path(dir, "cpu.max");
+    const auto f = fs.read(source);
+    if (!f.ok()) return std::nullopt;
+    return parse_cpu_max(f.text);
+  }
+  source = join_path(dir, "cpu.cfs_quota_us");
+  const auto q = fs.read(source);
+  if (!q.ok()) return std::nullopt;
+  const auto p = fs.read(join_path(dir, "cpu.cfs_period_us"));
+  return parse_cfs_quota(q.text, p.ok() ? p.text : "");
+}
+
+void probe_quota(const FsReader& fs, const Hierarchy& h, CgroupFacts& out) {
+  for (const auto& dir : ancestry(h.dir, h.mount_point)) {
+    std::string source;
+    const auto parsed = read_quota(fs, h.version, dir, source);
+    if (!parsed) continue;  // no file at this level: keep walking
+    if (!parsed->ok()) {
+      out.warnings.push_back(source + ": " + parsed->error + "; treated as no known limit");
+      continue;
+    }
+    if (!parsed->quota.limited) continue;
+    const double cpus = parsed->quota.cpus();
+    if (!out.quota_cpus || cpus < *out.quota_cpus) {
+      out.quota_cpus = cpus;
+      out.quota_source = source;
+      out.quota_us = parsed->quota.quota_us;
+      out.period_us = parsed->quota.period_us;
+    }
+  }
+}
+
+void probe_cpuset(const FsReader& fs, const std::vector<CgroupLine>& lines,
+                  const std::vector<MountEntry>& mounts, CgroupFacts& out) {
+  std::vector<std::string> ignored;
+  const auto h = locate(fs, lines, mounts, "cpuset", ignored);
+  if (!h) {
+    out.cpuset = Fact<CpuSet>::unavailable("no cpuset hierarchy found");
+    return;
+  }
+  const std::vector<std::string> names =
+      h->version == 2 ? std::vector<std::string>{"cpuset.cpus.effective"}
+                      : std::vector<std::string>{"cpuset.effective_cpus", "cpuset.cpus"};
+  for (const auto& dir : ancestry(h->dir, h->mount_point)) {
+    for (const auto& name : names) {
+      const auto path = join_path(dir, name);
+      const auto f = fs.read(path);
+      if (!f.ok()) continue;
+      const auto parsed = parse_cpu_list(f.text);
+      if (!parsed.ok()) {
+        out.warnings.push_back(path + ": " + parsed.error);
+        out.cpuset = Fact<CpuSet>::unavailable(parsed.error, path);
+        return;
+      }
+      if (parsed.cpus.empty()) continue;  // v2 files are empty when the controller is off
+      out.cpuset = Fact<CpuSet>::known(parsed.cpus, path);
+      return;
+    }
+  }
+  out.cpuset = Fact<CpuSet>::unavailable("no cpuset file", h->dir);
+}
+
+void probe_weight(const FsReader& fs, const Hierarchy& h, CgroupFacts& out) {
+  out.weight_kind = h.version == 2 ? "cpu.weight" : "cpu.shares";
+  const auto path = join_path(h.dir, out.weight_kind);
+  const auto f = fs.read(path);
+  if (!f.ok()) {
+    out.weight = Fact<long long>::unavailable(f.error, path);
+    return;
+  }
+  const auto v = parse_int(trim(f.text));
+  out.weight = v ? Fact<long long>::known(*v, path) : Fact<long long>::unavailable("not a number", path);
+}
+
+void probe_stat(const FsReader& fs, const Hierarchy& h, CgroupFacts& out) {
+  const auto dir = out.quota_source.empty() ? h.dir : parent_path(out.quota_source);
+  const auto path = join_path(dir, "cpu.stat");
+  const auto f = fs.read(path);
+  if (!f.ok()) {
+    out.cpu_stat = Fact<CpuStat>::unavailable(f.error, path);
+    return;
+  }
+  const auto stat = parse_cpu_stat(f.text);
+  out.cpu_stat = stat ? Fact<CpuStat>::known(*stat, path)
+                      : Fact<CpuStat>::unavailable("no nr_periods/nr_throttled", path);
+}
+
+void probe_pressure(const FsReader& fs, const std::optional<Hierarchy>& h, CgroupFacts& out) {
+  std::string path = "/proc/pressure/cpu";
+  if (h && h->version == 2) path = join_path(h->dir, "cpu.pressure");
+  const auto f = fs.read(path);
+  if (!f.ok()) {
+    out.pressure = Fact<Pressure>::unavailable(f.error, path);
+    return;
+  }
+  const auto p = parse_pressure(f.text);
+  out.pressure = p ? Fact<Pressure>::known(*p, path) : Fact<Pressure>::unavailable("malformed", path);
+}
+
+}  // namespace
+
+CgroupFacts probe_cgroup(const FsReader& fs, const std::string& proc_dir) {
+  CgroupFacts out;
+  const auto cg_path = join_path(proc_dir, "cgroup");
+  const auto cg = fs.read(cg_path);
+  const auto mi = fs.read(join_path(proc_dir, "mountinfo"));
+  if (!cg.ok()) out.warnings.push_back(cg_path + ": " + cg.error);
+  if (!mi.ok()) out.warnings.push_back(join_path(proc_dir, "mountinfo") + ": " + mi.error);
+  const auto lines = parse_proc_cgroup(cg.text);
+  const auto mounts = parse_mountinfo(mi.text);
+  for (const auto& m : mounts) {
+    const int v = m.fstype == "cgroup2" ? 2 : m.fstype == "cgroup" ? 1 : 0;
+    if (v &&
+        std::find(out.mounted_versions.begin(), out.mounted_versions.end(), v) ==
+            out.mounted_versions.end()) {
+      out.mounted_versions.push_back(v);
+    }
+  }
+  std::sort(out.mounted_versions.begin(), out.mounted_versions.end());
+  const auto h = locate(fs, lines, mounts, "cpu", out.warnings);
+  probe_cpuset(fs, lines, mounts, out);
+  probe_pressure(fs, h, out);
+  if (!h) {
+    const std::string why = "no cgroup hierarchy with the cpu controller found";
+    out.weight = Fact<long long>::unavailable(why);
+    out.cpu_stat = Fact<CpuStat>::unavailable(why);
+    return out;
+  }
+  out.version = h->version;
+  out.path = h->path;
+  out.dir = h->dir;
+  out.mount_point = h->mount_point;
+  probe_quota(fs, *h, out);
+  probe_weight(fs, *h, out);
+  probe_stat(fs, *h, out);
+  return out;
+}
+
+}  // namespace torchdiag

@@ -1,0 +1,104 @@
+#include "probe/threadpool_libs.h"
+
+#include <algorithm>
+#include <set>
+
+#include "util/strings.h"
+
+namespace torchdiag {
+namespace {
+
+std::string_view basename_of(std::string_view path) {
+  const auto slash = path.rfind('/');
+  return slash == std::string_view::npos ? path : path.substr(slash + 1);
+}
+
+/// True when `name` is `stem` followed by ".so", "-<hash>" or "_<tag>" etc.
+bool has_stem(std::string_view name, std::string_view stem) {
+  if (!starts_with(name, stem) || name.size() == stem.size()) return false;
+  const char next = name[stem.size()];
+  return next == '.' || next == '-' || next == '_';
+}
+
+struct Known {
+  const char* stem;
+  const char* family;
+  const char* api;
+};
+
+constexpr Known kPools[] = {
+    {"libgomp", "libgomp", "openmp"},         {"libiomp5", "libiomp", "openmp"},
+    {"libiomp", "libiomp", "openmp"},         {"libomp", "libomp", "openmp"},
+    {"libopenblas", "libopenblas", "blas"},   {"libopenblasp", "libopenblas", "blas"},
+    {"libopenblaso", "libopenblas", "blas"},  {"libmkl_rt", "libmkl_rt", "blas"},
+    {"libblis", "libblis", "blas"},           {"libflexiblas", "libflexiblas", "blas"},
+};
+
+}  // namespace
+
+std::optional<ThreadPoolLib> classify_threadpool_lib(std::string_view path) {
+  const auto name = basename_of(path);
+  for (const auto& k : kPools) {
+    if (has_stem(name, k.stem)) return ThreadPoolLib{k.family, k.api, std::string(path), std::nullopt};
+  }
+  // Debian's BLAS alternatives install OpenBLAS and BLIS as ".../openblas-pthread/libblas.so.3".
+  if (starts_with(name, "libblas.so")) {
+    if (path.find("openblas") != std::string_view::npos) {
+      return ThreadPoolLib{"libopenblas", "blas", std::string(path), std::nullopt};
+    }
+    if (path.find("blis") != std::string_view::npos) {
+      return ThreadPoolLib{"libblis", "blas", std::string(path), std::nullopt};
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> classify_allocator(std::string_view path) {
+  const auto name = basename_of(path);
+  for (const char* a : {"jemalloc", "tcmalloc", "mimalloc"}) {
+    const std::string stem = std::string("lib") + a;
+    if (has_stem(name, stem) || starts_with(name, stem + "_minimal")) return std::string(a);
+  }
+  return std::nullopt;
+}
+
+bool is_reference_blas(std::string_view path) {
+  const auto name = basename_of(path);
+  if (starts_with(name, "librefblas")) return true;
+  if (!starts_with(name, "libblas.so")) return false;
+  for (const char* optimised : {"openblas", "blis", "atlas", "mkl", "flexiblas"}) {
+    if (path.find(optimised) != std::string_view::npos) return false;
+  }
+  return true;
+}
+
+std::vector<std::string> parse_maps_paths(std::string_view maps_text) {
+  std::vector<std::string> out;
+  std::set<std::string> seen;
+  for (const auto line : split(maps_text, '\n')) {
+    const auto fields = split_ws(line);
+    if (fields.size() < 6 || fields[5].empty() || fields[5].front() != '/') continue;
+    // The path is everything from the sixth field on (it may contain spaces).
+    const auto start = static_cast<size_t>(fields[5].data() - line.data());
+    std::string path(trim(line.substr(start)));
+    if (seen.insert(path).second) out.push_back(path);
+  }
+  return out;
+}
+
+std::vector<ThreadPoolLib> find_threadpools(const std::vector<std::string>& paths) {
+  std::vector<ThreadPoolLib> out;
+  for (const auto& p : paths) {
+    if (auto lib = classify_threadpool_lib(p)) out.push_back(*lib);
+  }
+  return out;
+}
+
+std::string find_allocator(const std::vector<std::string>& paths) {
+  for (const auto& p : paths) {
+    if (auto a = classify_allocator(p)) return *a;
+  }
+  return "glibc";
+}
+
+}  // namespace torchdiag

@@ -1,0 +1,30 @@
+#include "report/format.h"
+
+namespace torchdiag {
+namespace {
+struct Entry {
+  Format format;
+  const char* name;
+};
+constexpr Entry kFormats[] = {
+    {Format::kText, "text"},     {Format::kJson, "json"},     {Format::kCsv, "csv"},
+    {Format::kMarkdown, "markdown"}, {Format::kShell, "shell"}, {Format::kEnv, "env"},
+    {Format::kDocker, "docker"}, {Format::kK8s, "k8s"},       {Format::kSystemd, "systemd"},
+};
+}  // namespace
+
+std::optional<Format> parse_format(std::string_view name) {
+  for (const auto& e : kFormats) {
+    if (name == e.name) return e.format;
+  }
+  return std::nullopt;
+}
+
+const char* format_name(Format f) {
+  for (const auto& e : kFormats) {
+    if (e.format == f) return e.name;
+  }
+  return "text";
+}
+
+}  // namespace torchdiag

@@ -1,0 +1,15 @@
+#pragma once
+#include <nlohmann/json.hpp>
+
+#include "model/inspect_report.h"
+
+namespace torchdiag {
+
+/// The `torchdiag.inspect/1` document. Keys with base units; unavailable facts are
+/// null with a sibling entry in `unavailable` giving the reason and path.
+nlohmann::json inspect_to_json(const InspectReport& report);
+
+/// A TorchFacts object as it appears under "torch" (also used in bench contexts).
+nlohmann::json torch_to_json(const TorchFacts& torch);
+
+}  // namespace torchdiag

@@ -1,0 +1,152 @@
+#include "report/inspect_text.h"
+
+#include <fmt/format.h>
+
+#include "util/strings.h"
+
+namespace torchdiag {
+namespace {
+
+void line(std::string& out, std::string_view label, const std::string& value) {
+  out += fmt::format("  {:<22} {}\n", label, value);
+}
+
+template <class T>
+std::string show(const Fact<T>& f) {
+  if (!f.ok()) return f.why();
+  if constexpr (std::is_same_v<T, CpuSet>) {
+    return fmt::format("{} ({})", f.value->size(), format_cpu_list(*f.value));
+  } else {
+    return fmt::format("{}", *f.value);
+  }
+}
+
+void cpu_section(const InspectReport& r, std::string& out) {
+  const auto& c = r.cpu;
+  out += "CPUs\n";
+  line(out, "online", show(c.online));
+  line(out, "affinity", show(c.affinity));
+  line(out, "physical cores", show(c.physical_cores));
+  line(out, "threads per core", show(c.threads_per_core));
+  line(out, "sockets", show(c.sockets));
+  line(out, "NUMA nodes", show(c.numa_nodes));
+}
+
+void cgroup_section(const CgroupFacts& g, std::string& out) {
+  out += "cgroup\n";
+  std::vector<std::string> mounted;
+  for (int v : g.mounted_versions) mounted.push_back("v" + std::to_string(v));
+  line(out, "version", g.version ? fmt::format("v{} (mounted: {})", *g.version,
+                                               mounted.empty() ? "none" : join(mounted, ", "))
+                                 : "none found (no cpu controller)");
+  if (!g.path.empty()) line(out, "path", g.path + "  ->  " + g.dir);
+  line(out, "CPU quota",
+       g.quota_cpus ? fmt::format("{:.2f} CPUs ({} / {} us, {})", *g.quota_cpus, g.quota_us,
+                                  g.period_us, g.quota_source)
+                    : std::string("none"));
+  line(out, "cpuset", g.cpuset.ok() ? fmt::format("{} ({})", format_cpu_list(*g.cpuset.value),
+                                                  g.cpuset.path)
+                                    : g.cpuset.why());
+  line(out, g.weight_kind.empty() ? "weight" : g.weight_kind,
+       g.weight.ok() ? fmt::format("{} (a relative request, not a limit)", *g.weight.value)
+                     : g.weight.why());
+  if (g.cpu_stat.ok()) {
+    const auto& s = *g.cpu_stat.value;
+    line(out, "throttled", fmt::format("{} of {} periods ({:.1f}%), {:.3f} s", s.nr_throttled,
+                                       s.nr_periods, 100.0 * s.throttled_fraction(), s.throttled_s));
+  } else {
+    line(out, "throttled", g.cpu_stat.why());
+  }
+  if (g.pressure.ok()) {
+    const auto& p = *g.pressure.value;
+    line(out, "CPU pressure", fmt::format("some avg10={:.2f}% avg60={:.2f}% avg300={:.2f}%",
+                                          p.some_avg10, p.some_avg60, p.some_avg300));
+  }
+  for (const auto& w : g.warnings) line(out, "warning", w);
+}
+
+void capacity_section(const InspectReport& r, std::string& out) {
+  out += "Capacity\n";
+  line(out, "allowed CPUs", std::to_string(r.capacity.allowed_cpus));
+  line(out, "usable threads",
+       fmt::format("{} (limited by {})", r.capacity.usable_threads, r.capacity.limited_by));
+}
+
+void env_section(const EnvFacts& e, std::string& out) {
+  out += "Environment\n";
+  if (!e.error.empty()) line(out, "unavailable", e.error + " (" + e.source + ")");
+  if (e.vars.empty() && e.error.empty()) line(out, "(none set)", "");
+  for (const auto& [k, v] : e.vars) line(out, k, v);
+}
+
+std::string pools_text(const std::vector<ThreadPoolLib>& pools) {
+  std::vector<std::string> parts;
+  for (const auto& p : pools) {
+    parts.push_back(fmt::format("{} [{}] {}", p.library,
+                                p.threads ? std::to_string(*p.threads) + " threads" : "threads ?",
+                                p.path));
+  }
+  return parts.empty() ? "none" : join(parts, "\n" + std::string(25, ' '));
+}
+
+void torch_section(const TorchFacts& t, bool verbose, std::string& out) {
+  out += "LibTorch (torchdiag-worker)\n";
+  if (!t.available) {
+    line(out, "unavailable", t.reason);
+    return;
+  }
+  line(out, "version", t.version);
+  line(out, "parallel backend", t.backend);
+  line(out, "intra-op threads", std::to_string(t.intra_op_threads));
+  line(out, "inter-op threads", std::to_string(t.interop_threads));
+  line(out, "OpenMP runtime", t.openmp_runtime.empty() ? "none" : t.openmp_runtime);
+  if (t.omp_max_threads) line(out, "omp_get_max_threads", std::to_string(*t.omp_max_threads));
+  line(out, "MKL / oneDNN", fmt::format("{} / {}", t.mkl ? "yes" : "no", t.mkldnn ? "yes" : "no"));
+  line(out, "BLAS", (t.blas.empty() ? "none loaded" : t.blas) +
+                        (t.blas_is_reference ? "  (reference BLAS: unoptimised)" : ""));
+  line(out, "thread pools", pools_text(t.threadpools));
+  line(out, "allocator", t.allocator);
+  line(out, "jemalloc to preload", t.jemalloc_path.empty() ? "not installed" : t.jemalloc_path);
+  line(out, "worker start", fmt::format("{:.3f} s", t.worker_start_s));
+  if (verbose) out += "\n" + t.parallel_info + "\n" + t.config + "\n";
+}
+
+void process_section(const ProcessFacts& p, std::string& out) {
+  out += fmt::format("Process {} ({})\n", p.pid, p.comm);
+  line(out, "threads", std::to_string(p.thread_count));
+  line(out, "thread pools", pools_text(p.threadpools));
+  line(out, "allocator", p.allocator.empty() ? "unknown" : p.allocator);
+  long long vol = 0, invol = 0;
+  for (const auto& t : p.threads) {
+    vol += t.voluntary_switches;
+    invol += t.involuntary_switches;
+  }
+  line(out, "context switches", fmt::format("{} voluntary, {} involuntary (all threads)", vol, invol));
+  if (!p.error.empty()) line(out, "warning", p.error);
+}
+
+void findings_section(const std::vector<Finding>& findings, std::string& out) {
+  out += "Findings\n";
+  if (findings.empty()) out += "  none: thread settings fit this container\n";
+  for (const auto& f : findings) {
+    out += fmt::format("  [{}] {}: {}\n", severity_name(f.severity), f.id, f.message);
+    out += fmt::format("      fix: {}\n", f.fix);
+  }
+}
+
+}  // namespace
+
+std::string inspect_to_text(const InspectReport& r, bool verbose) {
+  std::string out;
+  if (r.root != "/") out += "Snapshot root: " + r.root + "\n";
+  if (r.process) process_section(*r.process, out);
+  cpu_section(r, out);
+  cgroup_section(r.cgroup, out);
+  capacity_section(r, out);
+  env_section(r.env, out);
+  if (r.torch) torch_section(*r.torch, verbose, out);
+  findings_section(r.findings, out);
+  return out;
+}
+
+}  // namespace torchdiag

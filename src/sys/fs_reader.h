@@ -1,0 +1,55 @@
+#pragma once
+// Rooted, read-only file access. Every /proc and /sys read in torchdiag goes through
+// an FsReader so that `--root DIR` can point all probes at a captured snapshot.
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace torchdiag {
+
+/// Contents of a file, or the reason it could not be read.
+struct FileRead {
+  std::string text;
+  std::string error;  ///< strerror text, e.g. "No such file or directory"
+  int errno_value = 0;
+  bool ok() const { return error.empty(); }
+};
+
+class FsReader {
+ public:
+  /// The live system. This is the only place the real root is named.
+  static constexpr const char* kLiveRoot = "/";
+
+  explicit FsReader(std::string root = kLiveRoot);
+
+  /// Reads a whole file. `path` is absolute ("/proc/self/cgroup") or relative to the
+  /// root; both resolve under the root. Files larger than 16 MiB are cut there.
+  FileRead read(std::string_view path) const;
+  bool exists(std::string_view path) const;
+  bool is_dir(std::string_view path) const;
+  /// Names in a directory (no "." or ".."), sorted; empty when unreadable.
+  std::vector<std::string> list_dir(std::string_view path) const;
+
+  /// Where `path` lives on the real file system.
+  std::string resolve(std::string_view path) const;
+  const std::string& root() const { return root_; }
+  /// True when reading the machine this process runs on (root is "/").
+  bool is_live() const { return live_; }
+
+  /// When set, every successfully read file path (absolute, relative to the root)
+  /// is appended, and every directory found by is_dir/list_dir with a trailing '/'; `torchdiag snapshot` uses this to copy exactly what inspect reads.
+  void record_reads_into(std::vector<std::string>* log) { log_ = log; }
+
+ private:
+  std::string root_;
+  bool live_ = true;
+  std::vector<std::string>* log_ = nullptr;
+};
+
+/// "/a/b/c" -> "/a/b"; "/" stays "/".
+std::string parent_path(std::string_view path);
+
+/// Joins "dir" and "name" with exactly one slash.
+std::string join_path(std::string_view dir, std::string_view name);
+
+}  // namespace torchdiag

@@ -1,0 +1,162 @@
+#include "sys/subprocess.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "sys/environment.h"
+
+namespace torchdiag {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+struct Pipe {
+  int fd[2] = {-1, -1};
+  bool open() { return ::pipe2(fd, O_CLOEXEC) == 0; }
+  void close_all() {
+    for (int& f : fd) {
+      if (f >= 0) ::close(f);
+      f = -1;
+    }
+  }
+};
+
+[[noreturn]] void exec_child(const SpawnOptions& o, Pipe& in, Pipe& out, Pipe& err, Pipe& status) {
+  ::setpgid(0, 0);
+  ::dup2(in.fd[0], 0);
+  ::dup2(out.fd[1], 1);
+  ::dup2(err.fd[1], 2);
+  std::vector<std::string> env_strings;
+  for (const auto& [k, v] : o.env) env_strings.push_back(k + "=" + v);
+  std::vector<char*> argv, envp;
+  for (const auto& a : o.argv) argv.push_back(const_cast<char*>(a.c_str()));
+  for (const auto& e : env_strings) envp.push_back(const_cast<char*>(e.c_str()));
+  argv.push_back(nullptr);
+  envp.push_back(nullptr);
+  ::execve(argv[0], argv.data(), envp.data());
+  const int code = errno;
+  (void)!::write(status.fd[1], &code, sizeof code);
+  ::_exit(127);
+}
+
+/// Drains readable pipes; returns false once both are closed.
+/// Reads what is available; a pipe at end of file is closed and set to -1.
+void pump(int& out_fd, int& err_fd, int timeout_ms, SpawnResult& r, std::string& partial,
+          const SpawnOptions& o) {
+  pollfd fds[2] = {{out_fd, POLLIN, 0}, {err_fd, POLLIN, 0}};
+  const int n = ::poll(fds, 2, timeout_ms);
+  if (n <= 0) return;
+  char buf[65536];
+  for (int i = 0; i < 2; ++i) {
+    if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+    const ssize_t got = ::read(fds[i].fd, buf, sizeof buf);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) {
+      ::close(fds[i].fd);
+      (i == 0 ? out_fd : err_fd) = -1;
+      continue;
+    }
+    if (i == 1) {
+      r.stderr_text.append(buf, static_cast<size_t>(got));
+      continue;
+    }
+    r.stdout_text.append(buf, static_cast<size_t>(got));
+    partial.append(buf, static_cast<size_t>(got));
+    size_t nl;
+    while ((nl = partial.find('\n')) != std::string::npos) {
+      if (o.on_stdout_line) o.on_stdout_line(partial.substr(0, nl));
+      partial.erase(0, nl + 1);
+    }
+  }
+}
+
+}  // namespace
+
+std::string SpawnResult::describe() const {
+  if (!started) return "could not start: " + error;
+  if (timed_out) return fmt::format("timed out after {:.1f} s", wall_s);
+  if (signal) return fmt::format("killed by signal {} ({})", signal, ::strsignal(signal));
+  return fmt::format("exit status {}", exit_code);
+}
+
+std::map<std::string, std::string> current_environment() { return live_environment(); }
+
+SpawnResult run_process(const SpawnOptions& o) {
+  SpawnResult r;
+  Pipe in, out, err, status;
+  if (o.argv.empty() || !in.open() || !out.open() || !err.open() || !status.open()) {
+    r.error = o.argv.empty() ? "no command" : std::strerror(errno);
+    in.close_all(), out.close_all(), err.close_all(), status.close_all();
+    return r;
+  }
+  const auto t0 = Clock::now();
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    r.error = std::strerror(errno);
+    in.close_all(), out.close_all(), err.close_all(), status.close_all();
+    return r;
+  }
+  if (pid == 0) exec_child(o, in, out, err, status);
+  ::close(in.fd[0]), ::close(out.fd[1]), ::close(err.fd[1]), ::close(status.fd[1]);
+  in.fd[0] = out.fd[1] = err.fd[1] = status.fd[1] = -1;
+  int exec_errno = 0;
+  if (::read(status.fd[0], &exec_errno, sizeof exec_errno) == sizeof exec_errno) {
+    r.error = fmt::format("{}: {}", o.argv[0], std::strerror(exec_errno));
+  } else {
+    r.started = true;
+  }
+  status.close_all();
+  if (r.started && o.on_start) o.on_start(pid);
+  ::signal(SIGPIPE, SIG_IGN);
+  size_t written = 0;
+  while (written < o.stdin_text.size()) {
+    const ssize_t n = ::write(in.fd[1], o.stdin_text.data() + written, o.stdin_text.size() - written);
+    if (n <= 0) break;
+    written += static_cast<size_t>(n);
+  }
+  in.close_all();
+  std::string partial;
+  int wstatus = 0;
+  auto last_tick = Clock::now();
+  while (true) {
+    const int ms = static_cast<int>(o.tick_s > 0 ? o.tick_s * 1000 : 50);
+    pump(out.fd[0], err.fd[0], std::max(1, ms), r, partial, o);
+    const pid_t done = ::wait4(pid, &wstatus, WNOHANG, &r.usage);
+    if (done == pid) break;
+    if (o.on_tick && std::chrono::duration<double>(Clock::now() - last_tick).count() >= o.tick_s) {
+      last_tick = Clock::now();
+      o.on_tick(pid);
+    }
+    if (o.timeout_s > 0 && seconds_since(t0) > o.timeout_s && !r.timed_out) {
+      r.timed_out = true;
+      ::kill(-pid, SIGKILL);
+      ::kill(pid, SIGKILL);
+    }
+  }
+  // Collect what is left in the pipes after exit (bounded: a grandchild may hold them).
+  const auto drain_start = Clock::now();
+  while ((out.fd[0] >= 0 || err.fd[0] >= 0) && seconds_since(drain_start) < 1.0) {
+    pump(out.fd[0], err.fd[0], 10, r, partial, o);
+  }
+  if (!partial.empty() && o.on_stdout_line) o.on_stdout_line(partial);
+  out.close_all(), err.close_all();
+  r.wall_s = seconds_since(t0);
+  if (WIFEXITED(wstatus)) r.exit_code = WEXITSTATUS(wstatus);
+  if (WIFSIGNALED(wstatus)) r.signal = WTERMSIG(wstatus);
+  return r;
+}
+
+}  // namespace torchdiag

@@ -1,0 +1,218 @@
+#include "torch/bench_runner.h"
+
+#include <ATen/Parallel.h>
+#include <torch/script.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <exception>
+#include <mutex>
+#include <csignal>
+#include <thread>
+
+#include "bench/spec_json.h"
+#include "sys/loaded_libs.h"
+#include "torch/builtin_model.h"
+#include "torch/model_loader.h"
+
+namespace torchdiag {
+namespace {
+
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+at::ScalarType dtype_of(const std::string& d) {
+  if (d == "float64" || d == "double") return at::kDouble;
+  if (d == "float16" || d == "half") return at::kHalf;
+  if (d == "bfloat16") return at::kBFloat16;
+  if (d == "int64" || d == "long") return at::kLong;
+  if (d == "int32" || d == "int") return at::kInt;
+  if (d == "int16") return at::kShort;
+  if (d == "int8") return at::kChar;
+  if (d == "uint8") return at::kByte;
+  if (d == "bool") return at::kBool;
+  return at::kFloat;
+}
+
+at::Tensor make_input(const InputSpec& in) {
+  const auto type = dtype_of(in.dtype);
+  if (at::isFloatingType(type)) return torch::randn(in.shape).to(type);
+  if (type == at::kBool) return torch::randint(0, 2, in.shape).to(at::kBool);
+  return torch::randint(0, 10, in.shape).to(type);
+}
+
+/// The operation being timed, callable from several threads at once.
+using Op = std::function<void()>;
+
+struct Prepared {
+  Op op;
+  int64_t items_per_op = 1;
+  std::string model_label;
+  std::string schema;
+};
+
+Prepared prepare_index_select(const BenchSpec& s) {
+  auto table = std::make_shared<at::Tensor>(torch::randn({s.rows, s.cols}));
+  auto idx = std::make_shared<at::Tensor>(torch::randint(0, s.rows, {s.indices}, at::kLong));
+  Prepared p;
+  p.op = [table, idx] { (void)table->index_select(0, *idx); };
+  p.items_per_op = 1;
+  p.model_label = "";
+  return p;
+}
+
+Prepared prepare_forward(const BenchSpec& s) {
+  auto module = std::make_shared<torch::jit::Module>(s.model.empty() ? make_builtin_model()
+                                                                     : load_model(s.model, s.freeze));
+  if (s.model.empty() && s.freeze) {
+    auto frozen = torch::jit::freeze(*module);
+    *module = torch::jit::optimize_for_inference(frozen);
+  }
+  std::vector<InputSpec> specs = s.inputs;
+  if (specs.empty()) {
+    if (!s.model.empty()) throw ModelError("--input is required for a model file (e.g. --input 1x3x224x224)");
+    specs.push_back({builtin_input_shape(), "float32"});
+  }
+  auto inputs = std::make_shared<std::vector<c10::IValue>>();
+  for (const auto& in : specs) inputs->push_back(make_input(in));
+  Prepared p;
+  p.items_per_op = specs.front().shape.empty() ? 1 : specs.front().shape.front();
+  p.model_label = s.model.empty() ? "builtin" : s.model;
+  p.schema = forward_schema(*module);
+  p.op = [module, inputs] {
+    c10::InferenceMode guard;
+    (void)module->forward(*inputs);
+  };
+  return p;
+}
+
+/// Releases all streams at once so their timed loops overlap fully.
+class StartGate {
+ public:
+  void wait() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [this] { return open_; });
+  }
+  void open() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      open_ = true;
+    }
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool open_ = false;
+};
+
+/// Runs fn(k) on `streams` threads; the first exception thrown by any is rethrown.
+template <class Fn>
+void run_streams(int streams, Fn fn) {
+  std::vector<std::thread> pool;
+  std::vector<std::exception_ptr> errors(static_cast<size_t>(streams));
+  for (int k = 0; k < streams; ++k) {
+    pool.emplace_back([&, k] {
+      try {
+        fn(k);
+      } catch (...) {
+        errors[static_cast<size_t>(k)] = std::current_exception();
+      }
+    });
+  }
+  for (auto& t : pool) t.join();
+  for (auto& e : errors) {
+    if (e) std::rethrow_exception(e);
+  }
+}
+
+/// One repetition: every stream calls op until min_time has passed.
+json run_repetition(const BenchSpec& s, const Op& op) {
+  std::vector<std::vector<double>> lat(static_cast<size_t>(s.streams));
+  StartGate gate;
+  Clock::time_point t0;
+  std::thread opener([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));  // let the streams park
+    t0 = Clock::now();
+    gate.open();
+  });
+  run_streams(s.streams, [&](int k) {
+    gate.wait();
+    auto& mine = lat[static_cast<size_t>(k)];
+    const auto begin = Clock::now();
+    while (static_cast<int64_t>(mine.size()) < s.max_iterations) {
+      const auto a = Clock::now();
+      op();
+      mine.push_back(since(a));
+      if (since(begin) >= s.min_time_s) break;
+    }
+  });
+  opener.join();
+  const double wall = since(t0);
+  json per_stream = json::array();
+  for (auto& v : lat) per_stream.push_back(v);
+  return {{"wall_s", wall}, {"latencies_s", per_stream}};
+}
+
+void warm_up(const BenchSpec& s, const Op& op) {
+  run_streams(s.streams, [&](int) {
+    for (int i = 0; i < s.warmup; ++i) op();
+  });
+}
+
+void apply_test_hook(const std::string& hook) {
+  if (hook == "crash") std::raise(SIGSEGV);
+  if (hook == "hang") std::this_thread::sleep_for(std::chrono::hours(1));
+}
+
+}  // namespace
+
+int run_bench_request(const json& request, const std::function<void(const json&)>& emit) {
+  BenchSpec s;
+  try {
+    s = spec_from_json(request);
+  } catch (const std::exception& e) {
+    emit({{"type", "error"}, {"kind", "usage"}, {"message", e.what()}});
+    return 2;
+  }
+  if (s.interop_threads) at::set_num_interop_threads(*s.interop_threads);
+  const auto load_start = Clock::now();
+  Prepared p;
+  try {
+    p = s.workload == "forward" ? prepare_forward(s) : prepare_index_select(s);
+  } catch (const std::exception& e) {
+    emit({{"type", "error"}, {"kind", "model"}, {"message", first_line(e.what())}});
+    return 1;
+  }
+  const double load_s = since(load_start);
+  const auto warm_start = Clock::now();
+  try {
+    warm_up(s, p.op);
+  } catch (const std::exception& e) {
+    std::string msg = "forward failed: " + first_line(e.what());
+    if (!p.schema.empty()) msg += " (expected " + p.schema + ")";
+    emit({{"type", "error"}, {"kind", "model"}, {"message", msg}});
+    return 1;
+  }
+  const double warmup_s = since(warm_start);
+  apply_test_hook(s.test_hook);
+  emit({{"type", "phase"}, {"phase", "timed_start"}});
+  json reps = json::array();
+  for (int r = 0; r < s.repetitions; ++r) reps.push_back(run_repetition(s, p.op));
+  emit({{"type", "phase"}, {"phase", "timed_end"}});
+  json result = {{"repetitions", reps},
+                 {"items_per_op", p.items_per_op},
+                 {"model", p.model_label},
+                 {"load_s", load_s},
+                 {"warmup_s", warmup_s},
+                 {"intra_op_threads", at::get_num_threads()},
+                 {"interop_threads", at::get_num_interop_threads()},
+                 {"jemalloc_active", jemalloc_stats().has_value()}};
+  emit({{"type", "result"}, {"result", result}});
+  return 0;
+}
+
+}  // namespace torchdiag

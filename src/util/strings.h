@@ -1,0 +1,30 @@
+#pragma once
+// Small string helpers shared by the parsers.
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace torchdiag {
+
+/// Removes leading and trailing ASCII whitespace.
+std::string_view trim(std::string_view s);
+
+/// Splits on `sep`; empty fields are kept.
+std::vector<std::string_view> split(std::string_view s, char sep);
+
+/// Splits on runs of spaces and tabs; empty fields are dropped.
+std::vector<std::string_view> split_ws(std::string_view s);
+
+/// Whole-string base-10 integer parse; nullopt on garbage, overflow or empty input.
+std::optional<long long> parse_int(std::string_view s);
+
+/// Whole-string decimal parse (e.g. "1.5"); nullopt on garbage, NaN or infinity.
+std::optional<double> parse_double(std::string_view s);
+
+bool starts_with(std::string_view s, std::string_view prefix);
+
+/// Joins the parts with `sep`.
+std::string join(const std::vector<std::string>& parts, std::string_view sep);
+
+}  // namespace torchdiag
