@@ -1,4 +1,248 @@
+// `torchdiag bench`: index_select and forward across thread settings, one worker each.
+#include <unistd.h>
+
+#include <chrono>
+#include <climits>
+#include <cstdlib>
+#include <ctime>
+
+#include <fmt/format.h>
+
+#include "advise/capacity.h"
+#include "bench/plan.h"
+#include "bench/spec_json.h"
+#include "bench/sweep.h"
 #include "commands.h"
+#include "common.h"
+#include "probe/inspect_probe.h"
+#include "report/bench_json.h"
+#include "report/bench_text.h"
+#include "report/format.h"
+#include "report/svg_plot.h"
+#include "sys/loaded_libs.h"
+#include "sys/subprocess.h"
+#include "sys/worker_path.h"
+#include "util/model_file.h"
+#include "util/strings.h"
+
 namespace torchdiag::cli {
-void add_bench(CLI::App&, int&) {}
+namespace {
+
+struct BenchOptions {
+  std::vector<std::string> workloads;
+  std::string model;
+  std::vector<std::string> inputs;
+  bool freeze = false;
+  int64_t rows = 10000, cols = 1000, indices = 80000;
+  std::string threads = "auto";
+  int interop = 0;
+  std::string streams = "1";
+  std::string allocators = "glibc";
+  int warmup = 3;
+  double min_time_s = 0.5;
+  int repetitions = 3;
+  double timeout_s = 300;
+  std::string format = "text";
+  std::string output;
+  std::string plot;
+  bool verbose = false;
+};
+
+const std::vector<std::string> kWorkloads = {"index_select", "forward"};
+
+/// Progress on stderr, only when stderr is a terminal; erased when done.
+class TtyProgress : public SweepObserver {
+ public:
+  TtyProgress() : enabled_(::isatty(2) != 0), start_(std::chrono::steady_clock::now()) {}
+  void on_config_start(size_t i, size_t n, const PlannedConfig& c) override {
+    if (!enabled_) return;
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    const std::string eta = i ? fmt::format(", ETA {:.0f} s", elapsed / static_cast<double>(i) * static_cast<double>(n - i)) : "";
+    fmt::print(stderr, "\r\033[K[{}/{}] {} threads={} streams={} {}{}", i + 1, n, c.spec.workload,
+               c.threads_label, c.spec.streams, c.spec.allocator, eta);
+  }
+  void on_config_done(size_t i, size_t n, const BenchRow&) override {
+    if (enabled_ && i + 1 == n) fmt::print(stderr, "\r\033[K");
+  }
+
+ private:
+  bool enabled_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+std::vector<std::string> checked_workloads(const BenchOptions& o) {
+  if (o.workloads.empty()) return kWorkloads;
+  for (const auto& w : o.workloads) {
+    if (std::find(kWorkloads.begin(), kWorkloads.end(), w) == kWorkloads.end()) {
+      usage_error(fmt::format("--workload '{}': unknown workload (expected index_select or forward){}", w,
+                              did_you_mean(w, kWorkloads)));
+    }
+  }
+  return o.workloads;
 }
+
+BenchSpec base_spec(const BenchOptions& o) {
+  BenchSpec s;
+  if (!o.model.empty()) {
+    if (const auto why = check_model_file(o.model); !why.empty()) {
+      usage_error(fmt::format("cannot load model '{}': {}", o.model, why));
+    }
+    char buf[PATH_MAX];
+    s.model = ::realpath(o.model.c_str(), buf) ? buf : o.model;
+    if (o.inputs.empty()) usage_error("--model needs at least one --input shape (e.g. --input 1x3x224x224)");
+  }
+  for (const auto& text : o.inputs) {
+    InputSpec in;
+    if (const auto err = parse_input_spec(text, in); !err.empty()) {
+      usage_error(fmt::format("--input '{}': {}", text, err));
+    }
+    s.inputs.push_back(in);
+  }
+  s.freeze = o.freeze;
+  if (o.rows < 1 || o.cols < 1 || o.indices < 1) usage_error("--rows, --cols and --indices must be at least 1");
+  s.rows = o.rows, s.cols = o.cols, s.indices = o.indices;
+  if (o.interop < 0 || o.interop > kMaxThreads) usage_error(fmt::format("--interop {}: out of range 1..{}", o.interop, kMaxThreads));
+  if (o.interop > 0) s.interop_threads = o.interop;
+  if (o.warmup < 0) usage_error("--warmup must be 0 or more");
+  if (o.repetitions < 1 || o.repetitions > 1000) usage_error("--repetitions must be 1..1000");
+  if (!(o.min_time_s >= 0 && o.min_time_s <= 3600)) usage_error("--min-time must be 0..3600 seconds");
+  if (!(o.timeout_s > 0)) usage_error("--timeout must be more than 0 seconds");
+  s.warmup = o.warmup, s.min_time_s = o.min_time_s, s.repetitions = o.repetitions, s.timeout_s = o.timeout_s;
+  return s;
+}
+
+std::vector<std::string> checked_allocators(const std::string& text) {
+  std::vector<std::string> out;
+  for (const auto raw : split(text, ',')) {
+    const std::string a(trim(raw));
+    if (a != "glibc" && a != "jemalloc") {
+      usage_error(fmt::format("--allocator '{}': unknown allocator (expected glibc or jemalloc)", a));
+    }
+    if (a == "jemalloc" && installed_jemalloc().empty()) {
+      usage_error("--allocator jemalloc: libjemalloc.so.2 is not installed (apt-get install libjemalloc2)");
+    }
+    out.push_back(a);
+  }
+  return out;
+}
+
+/// TORCHDIAG_TEST_HOOK="crash@2" makes the worker of the threads=2 configurations crash
+/// (or "hang@2" hang) after warm-up: how tests prove a broken row does not stop a sweep.
+void apply_test_hook(std::vector<PlannedConfig>& plan) {
+  const char* hook = std::getenv("TORCHDIAG_TEST_HOOK");
+  if (!hook) return;
+  const std::string text = hook;
+  const auto at = text.find('@');
+  if (at == std::string::npos) return;
+  for (auto& c : plan) {
+    if (c.threads_label == text.substr(at + 1)) c.spec.test_hook = text.substr(0, at);
+  }
+}
+
+std::string utc_now() {
+  const auto t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+BenchReport make_report(const FsReader& fs) {
+  BenchReport report;
+  report.context = probe_inspect(fs);
+  report.context.capacity = compute_capacity(report.context.cpu, report.context.cgroup);
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  report.host = host;
+  report.date = utc_now();
+  const auto gov = fs.read("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor");
+  report.governor = gov.ok() ? std::string(trim(gov.text)) : "";
+  if (!report.governor.empty() && report.governor != "performance") {
+    report.warnings.push_back("CPU frequency governor is '" + report.governor +
+                              "', not 'performance': latencies may drift with clock changes");
+  }
+  return report;
+}
+
+std::string render(const BenchReport& r, Format f, bool verbose) {
+  switch (f) {
+    case Format::kJson: return bench_to_json(r).dump(2) + "\n";
+    case Format::kCsv: return bench_to_csv(r);
+    case Format::kMarkdown: return bench_to_markdown(r);
+    case Format::kText: return bench_to_text(r, verbose);
+    default: usage_error("--format: bench supports text, json, csv and markdown");
+  }
+}
+
+void run_bench(const BenchOptions& o, int& exit_code) {
+  const auto format = parse_format(o.format);
+  if (!format || (*format != Format::kText && *format != Format::kJson && *format != Format::kCsv &&
+                  *format != Format::kMarkdown)) {
+    usage_error(fmt::format("--format '{}': unknown format (expected text, json, csv or markdown)", o.format));
+  }
+  const auto workloads = checked_workloads(o);
+  const auto base = base_spec(o);
+  const auto allocators = checked_allocators(o.allocators);
+  const FsReader fs;
+  auto report = make_report(fs);
+  std::vector<ThreadChoice> threads;
+  const int online = report.context.cpu.online.ok() ? static_cast<int>(report.context.cpu.online.value->size()) : 1;
+  if (auto err = plan_threads(o.threads, report.context.capacity.usable_threads, online, threads); !err.empty()) usage_error(err);
+  std::vector<int> streams;
+  if (auto err = parse_count_list(o.streams, "--streams", kMaxThreads, streams); !err.empty()) usage_error(err);
+  const auto worker = find_worker();
+  if (!worker.ok()) runtime_error(worker.reason);
+  auto plan = plan_sweep(base, workloads, threads, streams, allocators);
+  apply_test_hook(plan);
+  const WorkerLaunch launch{*worker.value, current_environment(), installed_jemalloc()};
+  TtyProgress progress;
+  report.rows = run_sweep(plan, [&](const PlannedConfig& c) { return run_in_worker(c, launch); }, &progress);
+  for (const auto& row : report.rows) {
+    if (report.torch_version.empty()) report.torch_version = row.torch_version;
+  }
+  write_output(render(report, *format, o.verbose), o.output);
+  if (!o.plot.empty()) write_output(bench_to_svg(report), o.plot);
+  for (const auto& w : workloads) {
+    bool any_ok = false;
+    std::string first_error;
+    for (const auto& row : report.rows) {
+      if (row.spec.workload != w) continue;
+      any_ok = any_ok || row.status == "ok";
+      if (first_error.empty()) first_error = row.error;
+    }
+    if (!any_ok) {
+      fmt::print(stderr, "torchdiag: error: every {} configuration failed: {}\n", w, first_error);
+      exit_code = kExitRuntime;
+    }
+  }
+}
+
+}  // namespace
+
+void add_bench(CLI::App& app, int& exit_code) {
+  auto o = std::make_shared<BenchOptions>();
+  auto* cmd = app.add_subcommand("bench", "Time index_select and model forward across thread settings");
+  cmd->add_option("--workload", o->workloads, "index_select or forward (repeatable; default: both)");
+  cmd->add_option("--model", o->model, "TorchScript file for forward (default: the built-in model)");
+  cmd->add_option("--input", o->inputs, "Forward input shape[:dtype], e.g. 1x3x224x224 or 8x16:int64 (repeatable, one per argument)");
+  cmd->add_flag("--freeze", o->freeze, "Run torch::jit::freeze and optimize_for_inference before timing");
+  cmd->add_option("--rows", o->rows, "index_select table rows")->capture_default_str();
+  cmd->add_option("--cols", o->cols, "index_select table columns")->capture_default_str();
+  cmd->add_option("--indices", o->indices, "index_select random row indices per call")->capture_default_str();
+  cmd->add_option("--threads", o->threads, "auto, or a list like 1,2,4,current")->capture_default_str();
+  cmd->add_option("--interop", o->interop, "Inter-op threads (at::set_num_interop_threads); default: LibTorch's");
+  cmd->add_option("--streams", o->streams, "Concurrent engine threads calling the op, e.g. 1,2,4")->capture_default_str();
+  cmd->add_option("--allocator", o->allocators, "glibc, jemalloc or glibc,jemalloc")->capture_default_str();
+  cmd->add_option("--warmup", o->warmup, "Untimed calls per stream before timing")->capture_default_str();
+  cmd->add_option("--min-time", o->min_time_s, "Seconds each repetition runs at least")->capture_default_str();
+  cmd->add_option("--repetitions", o->repetitions, "Timed repetitions per configuration")->capture_default_str();
+  cmd->add_option("--timeout", o->timeout_s, "Seconds before a configuration's worker is killed")->capture_default_str();
+  cmd->add_option("--format", o->format, "text, json, csv or markdown")->capture_default_str();
+  cmd->add_option("-o,--output", o->output, "Write the report to FILE instead of stdout");
+  cmd->add_option("--plot", o->plot, "Also write an SVG chart of latency and throughput to FILE");
+  cmd->add_flag("-v,--verbose", o->verbose, "More columns in the text table");
+  cmd->callback([o, &exit_code] { run_bench(*o, exit_code); });
+}
+
+}  // namespace torchdiag::cli

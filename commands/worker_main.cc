@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bench/window_counters.h"
 #include "model/worker_protocol.h"
 #include "report/inspect_json.h"
 #include "torch/runtime_view.h"
@@ -32,7 +33,10 @@ int serve(const json& request) {
     return 0;
   }
   if (command == "bench") {
-    return torchdiag::run_bench_request(request.value("spec", json::object()), emit);
+    torchdiag::WindowCounterProbe probe;
+    torchdiag::WindowHooks hooks{[&probe] { probe.start(); },
+                                 [&probe] { return torchdiag::counters_to_json(probe.stop()); }};
+    return torchdiag::run_bench_request(request.value("spec", json::object()), hooks, emit);
   }
   emit_error("usage", "unknown command '" + command + "' (expected info or bench)");
   return 2;

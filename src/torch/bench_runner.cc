@@ -170,7 +170,8 @@ void apply_test_hook(const std::string& hook) {
 
 }  // namespace
 
-int run_bench_request(const json& request, const std::function<void(const json&)>& emit) {
+int run_bench_request(const json& request, const WindowHooks& hooks,
+                      const std::function<void(const json&)>& emit) {
   BenchSpec s;
   try {
     s = spec_from_json(request);
@@ -200,8 +201,10 @@ int run_bench_request(const json& request, const std::function<void(const json&)
   const double warmup_s = since(warm_start);
   apply_test_hook(s.test_hook);
   emit({{"type", "phase"}, {"phase", "timed_start"}});
+  if (hooks.start) hooks.start();
   json reps = json::array();
   for (int r = 0; r < s.repetitions; ++r) reps.push_back(run_repetition(s, p.op));
+  const json counters = hooks.end ? hooks.end() : json(nullptr);
   emit({{"type", "phase"}, {"phase", "timed_end"}});
   json result = {{"repetitions", reps},
                  {"items_per_op", p.items_per_op},
@@ -210,7 +213,8 @@ int run_bench_request(const json& request, const std::function<void(const json&)
                  {"warmup_s", warmup_s},
                  {"intra_op_threads", at::get_num_threads()},
                  {"interop_threads", at::get_num_interop_threads()},
-                 {"jemalloc_active", jemalloc_stats().has_value()}};
+                 {"jemalloc_active", jemalloc_stats().has_value()},
+                 {"counters", counters}};
   emit({{"type", "result"}, {"result", result}});
   return 0;
 }

@@ -1,7 +1,8 @@
 #include "torch/model_loader.h"
 
-#include <fstream>
 #include <sstream>
+
+#include "util/model_file.h"
 
 namespace torchdiag {
 
@@ -22,29 +23,10 @@ std::string forward_schema(const torch::jit::Module& module) {
   return out.str();
 }
 
-namespace {
-
-void check_file(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw ModelError("cannot load model '" + path + "': cannot open file");
-  char magic[4] = {};
-  f.read(magic, 4);
-  if (f.gcount() < 4) throw ModelError("cannot load model '" + path + "': file is empty or too short");
-  if (static_cast<unsigned char>(magic[0]) == 0x80) {
-    throw ModelError("cannot load model '" + path +
-                     "': a Python pickle (torch.save), not a TorchScript archive; "
-                     "export it with torch.jit.script(model).save(path)");
-  }
-  if (!(magic[0] == 'P' && magic[1] == 'K' && magic[2] == 3 && magic[3] == 4)) {
-    throw ModelError("cannot load model '" + path +
-                     "': not a TorchScript archive (zip header missing)");
-  }
-}
-
-}  // namespace
-
 torch::jit::Module load_model(const std::string& path, bool freeze) {
-  check_file(path);
+  if (const auto why = check_model_file(path); !why.empty()) {
+    throw ModelError("cannot load model '" + path + "': " + why);
+  }
   torch::jit::Module m;
   try {
     m = torch::jit::load(path, torch::kCPU);

@@ -1,0 +1,98 @@
+#include "bench/row_builder.h"
+
+#include <fmt/format.h>
+
+#include "bench/stats.h"
+#include "bench/window_counters.h"
+
+namespace torchdiag {
+
+using nlohmann::json;
+
+BenchRow failed_row(const BenchSpec& spec, const std::string& threads_label,
+                    const std::string& status, const std::string& error) {
+  BenchRow row;
+  row.spec = spec;
+  row.threads_label = threads_label;
+  row.status = status;
+  row.error = error;
+  row.model_label = spec.workload == "forward" ? (spec.model.empty() ? "builtin" : spec.model) : "";
+  return row;
+}
+
+BenchRow row_from_worker_result(const BenchSpec& spec, const std::string& threads_label,
+                                const json& result) {
+  BenchRow row = failed_row(spec, threads_label, "ok", "");
+  std::vector<double> samples;
+  double wall = 0;
+  for (const auto& rep : result.at("repetitions")) {
+    wall += rep.at("wall_s").get<double>();
+    for (const auto& stream : rep.at("latencies_s")) {
+      for (const auto& x : stream) samples.push_back(x.get<double>());
+    }
+  }
+  row.iterations = static_cast<int64_t>(samples.size());
+  row.items_per_op = result.value("items_per_op", int64_t{1});
+  row.latency = compute_latency_stats(samples);
+  row.throughput_per_s =
+      wall > 0 ? static_cast<double>(row.iterations * row.items_per_op) / wall : 0;
+  row.intra_op_threads = result.value("intra_op_threads", 0);
+  row.interop_threads = result.value("interop_threads", 0);
+  row.jemalloc_active = result.value("jemalloc_active", false);
+  row.load_s = result.value("load_s", 0.0);
+  row.warmup_s = result.value("warmup_s", 0.0);
+  if (result.contains("counters") && result["counters"].is_object()) {
+    row.counters = counters_from_json(result["counters"]);
+  }
+  if (row.iterations == 0) {
+    row.status = "failed";
+    row.error = "no timed iterations";
+  }
+  return row;
+}
+
+namespace {
+
+bool same_group(const BenchRow& a, const BenchRow& b) {
+  return a.spec.workload == b.spec.workload && a.spec.streams == b.spec.streams &&
+         a.spec.interop_threads == b.spec.interop_threads && a.spec.allocator == b.spec.allocator &&
+         a.spec.model == b.spec.model;
+}
+
+void add_quality_warnings(BenchRow& row) {
+  if (row.latency.cv > kWideSpreadCv) {
+    row.warnings.push_back(fmt::format("spread too wide to trust a ranking (cv {:.0f}%)",
+                                       100 * row.latency.cv));
+  }
+  if (row.latency.outliers > 0) {
+    row.warnings.push_back(fmt::format("{} outlier call(s) of {} (beyond 3 scaled MADs)",
+                                       row.latency.outliers, row.iterations));
+  }
+}
+
+}  // namespace
+
+void finalize_rows(std::vector<BenchRow>& rows) {
+  for (auto& row : rows) {
+    if (row.status != "ok") continue;
+    add_quality_warnings(row);
+    for (const auto& cur : rows) {
+      if (cur.status == "ok" && !cur.spec.threads && same_group(row, cur) && row.latency.p50 > 0) {
+        row.speedup_vs_current = cur.latency.p50 / row.latency.p50;
+      }
+    }
+  }
+  for (auto& row : rows) {
+    if (row.status != "ok") continue;
+    bool best = true;
+    for (const auto& other : rows) {
+      if (other.status == "ok" && other.spec.workload == row.spec.workload &&
+          other.throughput_per_s > row.throughput_per_s) {
+        best = false;
+      }
+    }
+    row.best = best;
+  }
+}
+
+}  // namespace torchdiag

@@ -1,0 +1,25 @@
+#pragma once
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "model/bench_result.h"
+
+namespace torchdiag {
+
+/// Turns a worker's "result" object (raw per-call latencies per repetition and
+/// stream) into a row with statistics and throughput. Pure.
+BenchRow row_from_worker_result(const BenchSpec& spec, const std::string& threads_label,
+                                const nlohmann::json& result);
+
+/// A row that did not produce numbers: status "failed" or "timeout" with the reason.
+BenchRow failed_row(const BenchSpec& spec, const std::string& threads_label,
+                    const std::string& status, const std::string& error);
+
+/// Cross-row figures: speed-up relative to the "current" row of the same workload,
+/// streams, inter-op and allocator; the best row (highest throughput) per workload;
+/// warnings for wide spread and outliers. Pure.
+void finalize_rows(std::vector<BenchRow>& rows);
+
+}  // namespace torchdiag

@@ -1,0 +1,43 @@
+#pragma once
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "bench/plan.h"
+#include "model/bench_result.h"
+
+namespace torchdiag {
+
+/// Progress of a sweep; the runner never prints.
+class SweepObserver {
+ public:
+  virtual ~SweepObserver() = default;
+  virtual void on_config_start(size_t index, size_t total, const PlannedConfig& config) = 0;
+  virtual void on_config_done(size_t index, size_t total, const BenchRow& row) = 0;
+};
+
+/// Runs one configuration; the real one starts a worker, tests pass fakes.
+using ConfigRunner = std::function<BenchRow(const PlannedConfig&)>;
+
+/// Runs every configuration in order (one failing never stops the rest), then
+/// finalize_rows. `observer` may be null.
+std::vector<BenchRow> run_sweep(const std::vector<PlannedConfig>& plan, const ConfigRunner& run,
+                                SweepObserver* observer);
+
+/// How to start a worker for a configuration.
+struct WorkerLaunch {
+  std::string worker_path;
+  std::map<std::string, std::string> base_env;  ///< the environment "current" runs with
+  std::string jemalloc_path;                    ///< for allocator "jemalloc"
+};
+
+/// The worker's environment: base_env, plus OMP_NUM_THREADS and MKL_NUM_THREADS when
+/// the spec sets threads (as a deployment would), plus LD_PRELOAD for jemalloc.
+std::map<std::string, std::string> worker_environment(const BenchSpec& spec, const WorkerLaunch& launch);
+
+/// Runs one configuration in a fresh torchdiag-worker. Crashes, timeouts, OOM kills
+/// and model errors become failed rows with the reason.
+BenchRow run_in_worker(const PlannedConfig& config, const WorkerLaunch& launch);
+
+}  // namespace torchdiag

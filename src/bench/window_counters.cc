@@ -1,0 +1,102 @@
+#include "bench/window_counters.h"
+
+#include <sys/resource.h>
+
+#include "probe/cgroup.h"
+#include "probe/cgroup_files.h"
+#include "sys/fs_reader.h"
+
+namespace torchdiag {
+namespace {
+
+struct Usage {
+  double cpu_s = 0;
+  long long vol = 0, invol = 0;
+};
+
+Usage self_usage() {
+  rusage ru{};
+  ::getrusage(RUSAGE_SELF, &ru);
+  Usage u;
+  u.cpu_s = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+            static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e-6;
+  u.vol = ru.ru_nvcsw;
+  u.invol = ru.ru_nivcsw;
+  return u;
+}
+
+std::optional<CpuStat> read_stat(const std::string& path) {
+  if (path.empty()) return std::nullopt;
+  const auto f = FsReader().read(path);
+  return f.ok() ? parse_cpu_stat(f.text) : std::nullopt;
+}
+
+}  // namespace
+
+WindowCounterProbe::WindowCounterProbe() {
+  const auto cg = probe_cgroup(FsReader(), "/proc/self");
+  if (cg.cpu_stat.ok()) {
+    stat_path_ = cg.cpu_stat.path;
+  } else {
+    stat_reason_ = cg.cpu_stat.reason + (cg.cpu_stat.path.empty() ? "" : " (" + cg.cpu_stat.path + ")");
+  }
+}
+
+void WindowCounterProbe::start() {
+  stat0_ = read_stat(stat_path_);
+  const auto u = self_usage();
+  cpu0_ = u.cpu_s;
+  vol0_ = u.vol;
+  invol0_ = u.invol;
+}
+
+WindowCounters WindowCounterProbe::stop() const {
+  const auto u = self_usage();
+  WindowCounters c;
+  c.cpu_time_s = u.cpu_s - cpu0_;
+  c.voluntary_switches = u.vol - vol0_;
+  c.involuntary_switches = u.invol - invol0_;
+  const auto stat1 = read_stat(stat_path_);
+  if (stat0_ && stat1) {
+    CpuStat d;
+    d.nr_periods = stat1->nr_periods - stat0_->nr_periods;
+    d.nr_throttled = stat1->nr_throttled - stat0_->nr_throttled;
+    d.throttled_s = stat1->throttled_s - stat0_->throttled_s;
+    c.throttle = d;
+  } else {
+    c.throttle_reason = stat_reason_.empty() ? "cpu.stat vanished during the run" : stat_reason_;
+  }
+  return c;
+}
+
+nlohmann::json counters_to_json(const WindowCounters& c) {
+  nlohmann::json j = {{"cpu_time_s", c.cpu_time_s},
+                      {"voluntary_switches", c.voluntary_switches},
+                      {"involuntary_switches", c.involuntary_switches}};
+  if (c.throttle) {
+    j["throttle"] = {{"nr_periods", c.throttle->nr_periods},
+                     {"nr_throttled", c.throttle->nr_throttled},
+                     {"throttled_s", c.throttle->throttled_s}};
+  } else {
+    j["throttle"] = nullptr;
+    j["throttle_reason"] = c.throttle_reason;
+  }
+  return j;
+}
+
+WindowCounters counters_from_json(const nlohmann::json& j) {
+  WindowCounters c;
+  c.cpu_time_s = j.value("cpu_time_s", 0.0);
+  c.voluntary_switches = j.value("voluntary_switches", 0LL);
+  c.involuntary_switches = j.value("involuntary_switches", 0LL);
+  if (j.contains("throttle") && j["throttle"].is_object()) {
+    const auto& t = j["throttle"];
+    c.throttle = CpuStat{t.value("nr_periods", 0LL), t.value("nr_throttled", 0LL),
+                         t.value("throttled_s", 0.0)};
+  } else {
+    c.throttle_reason = j.value("throttle_reason", "unknown");
+  }
+  return c;
+}
+
+}  // namespace torchdiag

@@ -1,0 +1,63 @@
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "model/bench_spec.h"
+#include "model/inspect_report.h"
+
+namespace torchdiag {
+
+inline constexpr const char* kBenchSchema = "torchdiag.bench/1";
+
+/// Latency statistics over every timed call (all streams, all repetitions), seconds.
+struct LatencyStats {
+  double min = 0, p50 = 0, p90 = 0, p99 = 0, mean = 0, stddev = 0;
+  double cv = 0;        ///< stddev / mean
+  int outliers = 0;     ///< calls further than 3 scaled MADs from the median
+};
+
+/// Resource use of the worker over the timed window only (getrusage of all its threads).
+struct WindowCounters {
+  double cpu_time_s = 0;
+  long long voluntary_switches = 0;
+  long long involuntary_switches = 0;
+  std::optional<CpuStat> throttle;  ///< cpu.stat delta of the worker's cgroup; nullopt: unknown
+  std::string throttle_reason;      ///< why throttle is unknown
+};
+
+/// One configuration's outcome: a row of the bench table.
+struct BenchRow {
+  BenchSpec spec;
+  std::string threads_label;       ///< "1", "2", ... or "current"
+  std::string status = "ok";       ///< "ok", "failed" or "timeout"
+  std::string error;
+  std::string model_label;         ///< "builtin", a path, or "" for index_select
+  int64_t iterations = 0;          ///< timed calls over all streams and repetitions
+  int64_t items_per_op = 1;
+  LatencyStats latency;
+  double throughput_per_s = 0;     ///< items per second, total over streams
+  std::optional<double> speedup_vs_current;  ///< current p50 / this p50
+  bool best = false;
+  int intra_op_threads = 0;        ///< what LibTorch really used in the worker
+  int interop_threads = 0;
+  bool jemalloc_active = false;    ///< mallctl answered inside the worker
+  std::string torch_version;       ///< from the worker's hello
+  double load_s = 0, warmup_s = 0, worker_wall_s = 0;
+  WindowCounters counters;
+  std::vector<std::string> warnings;
+};
+
+/// A whole sweep with the facts it ran under.
+struct BenchReport {
+  InspectReport context;           ///< CPU/cgroup facts of the machine
+  std::string torch_version;
+  std::string host;
+  std::string date;                ///< UTC, ISO 8601
+  std::string governor;            ///< scaling governor of cpu0, "" when unknown
+  std::vector<BenchRow> rows;
+  std::vector<std::string> warnings;
+};
+
+}  // namespace torchdiag

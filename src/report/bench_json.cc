@@ -1,0 +1,142 @@
+#include "report/bench_json.h"
+
+#include <fmt/format.h>
+
+#include "report/inspect_json.h"
+
+namespace torchdiag {
+
+using nlohmann::json;
+
+namespace {
+
+json opt(const std::optional<int>& v) { return v ? json(*v) : json(nullptr); }
+json opt(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
+
+double per_op(double total, int64_t ops) { return ops > 0 ? total / static_cast<double>(ops) : 0; }
+
+json counters_json(const BenchRow& r) {
+  const auto& c = r.counters;
+  json j;
+  j["cpu_time_per_op_s"] = r.status == "ok" ? json(per_op(c.cpu_time_s, r.iterations)) : json(nullptr);
+  j["context_switches_per_op"] =
+      r.status == "ok" ? json(per_op(static_cast<double>(c.voluntary_switches + c.involuntary_switches),
+                                     r.iterations))
+                       : json(nullptr);
+  j["involuntary_switches_per_op"] =
+      r.status == "ok" ? json(per_op(static_cast<double>(c.involuntary_switches), r.iterations))
+                       : json(nullptr);
+  if (c.throttle && r.status == "ok") {
+    j["throttled_fraction"] = c.throttle->throttled_fraction();
+    j["throttled_s_per_op"] = per_op(c.throttle->throttled_s, r.iterations);
+    j["throttled_periods"] = c.throttle->nr_throttled;
+    j["periods"] = c.throttle->nr_periods;
+  } else {
+    j["throttled_fraction"] = nullptr;
+    j["throttled_s_per_op"] = nullptr;
+    j["throttle_unavailable"] = r.status == "ok" ? c.throttle_reason : "no result";
+  }
+  return j;
+}
+
+}  // namespace
+
+json bench_row_to_json(const BenchRow& r) {
+  const bool ok = r.status == "ok";
+  json j = {{"workload", r.spec.workload},
+            {"model", r.spec.workload == "forward" ? json(r.model_label) : json(nullptr)},
+            {"threads", opt(r.spec.threads)},
+            {"threads_label", r.threads_label},
+            {"interop_threads", opt(r.spec.interop_threads)},
+            {"streams", r.spec.streams},
+            {"allocator", r.spec.allocator},
+            {"status", r.status},
+            {"error", r.error.empty() ? json(nullptr) : json(r.error)},
+            {"iterations", r.iterations},
+            {"items_per_op", r.items_per_op}};
+  if (ok) {
+    j["latency_s"] = {{"min", r.latency.min},   {"p50", r.latency.p50}, {"p90", r.latency.p90},
+                      {"p99", r.latency.p99},   {"mean", r.latency.mean},
+                      {"stddev", r.latency.stddev}};
+    j["cv"] = r.latency.cv;
+    j["outliers"] = r.latency.outliers;
+    j["throughput_per_s"] = r.throughput_per_s;
+  } else {
+    j["latency_s"] = nullptr;
+    j["cv"] = nullptr;
+    j["outliers"] = nullptr;
+    j["throughput_per_s"] = nullptr;
+  }
+  j["speedup_vs_current"] = opt(r.speedup_vs_current);
+  j["best"] = r.best;
+  j["intra_op_threads_actual"] = ok ? json(r.intra_op_threads) : json(nullptr);
+  j["interop_threads_actual"] = ok ? json(r.interop_threads) : json(nullptr);
+  j["jemalloc_active"] = r.jemalloc_active;
+  j["load_s"] = r.load_s;
+  j["warmup_s"] = r.warmup_s;
+  j.update(counters_json(r));
+  j["warnings"] = r.warnings;
+  return j;
+}
+
+json bench_to_json(const BenchReport& report) {
+  json ctx = inspect_to_json(report.context);
+  ctx.erase("schema");
+  ctx["torch_version"] = report.torch_version;
+  ctx["host"] = report.host;
+  ctx["date"] = report.date;
+  ctx["governor"] = report.governor.empty() ? json(nullptr) : json(report.governor);
+  ctx["torchdiag_version"] = TORCHDIAG_VERSION;
+  json results = json::array();
+  for (const auto& r : report.rows) results.push_back(bench_row_to_json(r));
+  return {{"schema", kBenchSchema}, {"context", ctx}, {"results", results}, {"warnings", report.warnings}};
+}
+
+const std::string& bench_csv_header() {
+  static const std::string header =
+      "workload,model,threads_label,threads,interop_threads,streams,allocator,status,iterations,"
+      "min_s,p50_s,p90_s,p99_s,mean_s,stddev_s,cv,throughput_per_s,speedup_vs_current,"
+      "cpu_time_per_op_s,involuntary_switches_per_op,throttled_fraction,best,error";
+  return header;
+}
+
+namespace {
+
+std::string csv_field(const json& v) {
+  if (v.is_null()) return "";
+  if (v.is_boolean()) return v.get<bool>() ? "true" : "false";
+  if (v.is_number_integer()) return std::to_string(v.get<long long>());
+  if (v.is_number()) return fmt::format("{:.9g}", v.get<double>());
+  std::string s = v.get<std::string>();
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string q = "\"";
+  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
+
+}  // namespace
+
+std::string bench_to_csv(const BenchReport& report) {
+  std::string out = bench_csv_header() + "\n";
+  for (const auto& r : report.rows) {
+    const auto j = bench_row_to_json(r);
+    const auto lat = [&](const char* k) { return j["latency_s"].is_null() ? json(nullptr) : j["latency_s"][k]; };
+    const json fields[] = {j["workload"], j["model"], j["threads_label"], j["threads"],
+                           j["interop_threads"], j["streams"], j["allocator"], j["status"],
+                           j["iterations"], lat("min"), lat("p50"), lat("p90"), lat("p99"),
+                           lat("mean"), lat("stddev"), j["cv"], j["throughput_per_s"],
+                           j["speedup_vs_current"], j["cpu_time_per_op_s"],
+                           j["involuntary_switches_per_op"], j["throttled_fraction"], j["best"],
+                           j["error"]};
+    std::string line;
+    bool first = true;
+    for (const auto& f : fields) {
+      line += (first ? "" : ",") + csv_field(f);
+      first = false;
+    }
+    out += line + "\n";
+  }
+  return out;
+}
+
+}  // namespace torchdiag

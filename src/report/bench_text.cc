@@ -1,0 +1,141 @@
+#include "report/bench_text.h"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include <fmt/format.h>
+
+namespace torchdiag {
+namespace {
+
+std::vector<std::string> workloads_of(const BenchReport& r) {
+  std::vector<std::string> out;
+  for (const auto& row : r.rows) {
+    if (std::find(out.begin(), out.end(), row.spec.workload) == out.end()) out.push_back(row.spec.workload);
+  }
+  return out;
+}
+
+std::string facts_line(const BenchReport& r) {
+  const auto& c = r.context;
+  std::string quota = c.cgroup.quota_cpus ? fmt::format("{:.2f}", *c.cgroup.quota_cpus) : "none";
+  return fmt::format("LibTorch {} | {} CPUs online, affinity {}, quota {}, usable threads {} | host {} | {}\n",
+                     r.torch_version, c.cpu.online.ok() ? c.cpu.online.value->size() : 0,
+                     c.cpu.affinity.ok() ? c.cpu.affinity.value->size() : 0, quota,
+                     c.capacity.usable_threads, r.host, r.date);
+}
+
+std::string interop_label(const BenchRow& row) {
+  return row.spec.interop_threads ? std::to_string(*row.spec.interop_threads) : "default";
+}
+
+double per_op(double v, int64_t n) { return n > 0 ? v / static_cast<double>(n) : 0; }
+
+std::string model_of(const BenchReport& r, const std::string& workload) {
+  for (const auto& row : r.rows) {
+    if (row.spec.workload == workload && !row.model_label.empty()) return " (model: " + row.model_label + ")";
+  }
+  return "";
+}
+
+std::string table(const BenchReport& r, const std::string& workload, bool verbose) {
+  std::string out = fmt::format("\n{}{}\n", workload, model_of(r, workload));
+  out += fmt::format("  {:<9} {:>7} {:>7} {:>9} {:>10} {:>10} {:>10} {:>6} {:>12} {:>8} {:>9} {:>8}",
+                     "threads", "interop", "streams", "allocator", "p50", "p90", "p99", "cv",
+                     "items/s", "speedup", "invcs/op", "thrott");
+  if (verbose) out += fmt::format(" {:>10} {:>10} {:>8}", "min", "mean", "cpu/op");
+  out += "\n";
+  for (const auto& row : r.rows) {
+    if (row.spec.workload != workload) continue;
+    const auto mark = row.best ? "*" : " ";
+    if (row.status != "ok") {
+      out += fmt::format(" {}{:<9} {:>7} {:>7} {:>9} {}: {}\n", mark, row.threads_label,
+                         interop_label(row), row.spec.streams, row.spec.allocator, row.status, row.error);
+      continue;
+    }
+    const auto& c = row.counters;
+    out += fmt::format(" {}{:<9} {:>7} {:>7} {:>9} {:>10} {:>10} {:>10} {:>5.1f}% {:>12.1f} {:>8} {:>9.2f} {:>8}",
+                       mark, row.threads_label, interop_label(row), row.spec.streams, row.spec.allocator,
+                       format_duration(row.latency.p50), format_duration(row.latency.p90),
+                       format_duration(row.latency.p99), 100 * row.latency.cv, row.throughput_per_s,
+                       row.speedup_vs_current ? fmt::format("{:.2f}x", *row.speedup_vs_current) : "-",
+                       per_op(static_cast<double>(c.involuntary_switches), row.iterations),
+                       c.throttle ? fmt::format("{:.0f}%", 100 * c.throttle->throttled_fraction()) : "-");
+    if (verbose) {
+      out += fmt::format(" {:>10} {:>10} {:>8}", format_duration(row.latency.min),
+                         format_duration(row.latency.mean), format_duration(per_op(c.cpu_time_s, row.iterations)));
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+std::string bar_chart(const BenchReport& r, const std::string& workload) {
+  double worst = 0;
+  for (const auto& row : r.rows) {
+    if (row.spec.workload == workload && row.status == "ok") worst = std::max(worst, row.latency.p50);
+  }
+  if (worst <= 0) return "";
+  std::string out = "  p50 latency\n";
+  for (const auto& row : r.rows) {
+    if (row.spec.workload != workload || row.status != "ok") continue;
+    const int width = std::max(1, static_cast<int>(std::lround(40 * row.latency.p50 / worst)));
+    const auto label = fmt::format("t={} s={} {}", row.threads_label, row.spec.streams, row.spec.allocator);
+    out += fmt::format("  {:<24} {} {}\n", label, std::string(static_cast<size_t>(width), '#'),
+                       format_duration(row.latency.p50));
+  }
+  return out;
+}
+
+std::string warnings_text(const BenchReport& r) {
+  std::string out;
+  for (const auto& w : r.warnings) out += "warning: " + w + "\n";
+  for (const auto& row : r.rows) {
+    for (const auto& w : row.warnings) {
+      out += fmt::format("warning: {} threads={} streams={}: {}\n", row.spec.workload,
+                         row.threads_label, row.spec.streams, w);
+    }
+  }
+  return out.empty() ? "" : "\n" + out;
+}
+
+}  // namespace
+
+std::string format_duration(double s) {
+  if (s >= 1) return fmt::format("{:.3f} s", s);
+  if (s >= 1e-3) return fmt::format("{:.3f} ms", s * 1e3);
+  return fmt::format("{:.1f} us", s * 1e6);
+}
+
+std::string bench_to_text(const BenchReport& r, bool verbose) {
+  std::string out = facts_line(r);
+  for (const auto& w : workloads_of(r)) out += table(r, w, verbose) + "\n" + bar_chart(r, w);
+  out += "\n* best throughput per workload; speedup = p50 of 'current' / p50 of the row; "
+         "invcs/op = involuntary context switches per call; thrott = CFS periods throttled\n";
+  return out + warnings_text(r);
+}
+
+std::string bench_to_markdown(const BenchReport& r) {
+  std::string out = "**torchdiag bench** — " + facts_line(r);
+  for (const auto& w : workloads_of(r)) {
+    out += fmt::format("\n### {}\n\n", w);
+    out += "| threads | interop | streams | allocator | status | p50 | p90 | p99 | cv | items/s | speedup |\n";
+    out += "|---|---|---|---|---|---|---|---|---|---|---|\n";
+    for (const auto& row : r.rows) {
+      if (row.spec.workload != w) continue;
+      const bool ok = row.status == "ok";
+      out += fmt::format("| {}{} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+                         row.threads_label, row.best ? " **best**" : "", interop_label(row),
+                         row.spec.streams, row.spec.allocator, ok ? "ok" : row.status + ": " + row.error,
+                         ok ? format_duration(row.latency.p50) : "-", ok ? format_duration(row.latency.p90) : "-",
+                         ok ? format_duration(row.latency.p99) : "-",
+                         ok ? fmt::format("{:.1f}%", 100 * row.latency.cv) : "-",
+                         ok ? fmt::format("{:.1f}", row.throughput_per_s) : "-",
+                         row.speedup_vs_current ? fmt::format("{:.2f}x", *row.speedup_vs_current) : "-");
+    }
+  }
+  return out;
+}
+
+}  // namespace torchdiag

@@ -1,0 +1,16 @@
+#pragma once
+#include <string>
+
+#include "model/bench_result.h"
+
+namespace torchdiag {
+
+/// An SVG with two panels, p50 latency and throughput against the thread setting,
+/// one line per (workload, streams, allocator) series, with axes, ticks and a
+/// legend so it reads without the table. Failed rows are left out of the lines.
+std::string bench_to_svg(const BenchReport& report);
+
+/// Escapes &, <, >, " and ' for XML text and attributes.
+std::string xml_escape(const std::string& text);
+
+}  // namespace torchdiag

@@ -1,0 +1,100 @@
+// The sweep runner with a fake workload: no worker, no LibTorch.
+#include <catch2/catch.hpp>
+
+#include "bench/row_builder.h"
+#include "bench/sweep.h"
+
+using namespace torchdiag;
+using nlohmann::json;
+
+namespace {
+
+/// A worker "result" whose calls all take `latency_s`, `calls` per stream.
+json fake_result(double latency_s, int calls, int streams) {
+  json per_stream = json::array();
+  for (int s = 0; s < streams; ++s) per_stream.push_back(std::vector<double>(static_cast<size_t>(calls), latency_s));
+  return {{"repetitions", json::array({{{"wall_s", latency_s * calls}, {"latencies_s", per_stream}}})},
+          {"items_per_op", 8},
+          {"intra_op_threads", 2},
+          {"interop_threads", 1},
+          {"counters", {{"cpu_time_s", 1.0}, {"voluntary_switches", 10}, {"involuntary_switches", 30},
+                        {"throttle", {{"nr_periods", 10}, {"nr_throttled", 4}, {"throttled_s", 0.2}}}}}};
+}
+
+class Recorder : public SweepObserver {
+ public:
+  std::vector<std::string> events;
+  void on_config_start(size_t i, size_t n, const PlannedConfig&) override {
+    events.push_back("start " + std::to_string(i) + "/" + std::to_string(n));
+  }
+  void on_config_done(size_t i, size_t, const BenchRow& r) override {
+    events.push_back("done " + std::to_string(i) + " " + r.status);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("rows get statistics, throughput over streams and counters", "[bench]") {
+  BenchSpec spec;
+  spec.streams = 2;
+  const auto row = row_from_worker_result(spec, "2", fake_result(0.01, 100, 2));
+  CHECK(row.status == "ok");
+  CHECK(row.iterations == 200);
+  CHECK(row.latency.p50 == Approx(0.01));
+  // 200 calls x 8 items in 1 s of wall time.
+  CHECK(row.throughput_per_s == Approx(1600));
+  CHECK(row.counters.involuntary_switches == 30);
+  REQUIRE(row.counters.throttle);
+  CHECK(row.counters.throttle->throttled_fraction() == Approx(0.4));
+  CHECK(row_from_worker_result(spec, "2", fake_result(0.01, 0, 1)).status == "failed");
+}
+
+TEST_CASE("a throwing configuration fails its row and the sweep finishes", "[bench]") {
+  BenchSpec base;
+  const auto plan = plan_sweep(base, {"index_select"}, {{1, "1"}, {2, "2"}, {std::nullopt, "current"}}, {1}, {"glibc"});
+  Recorder rec;
+  const auto rows = run_sweep(plan, [](const PlannedConfig& c) -> BenchRow {
+    if (c.threads_label == "2") throw std::runtime_error("worker exploded");
+    const double latency = c.spec.threads ? 0.01 : 0.02;  // 'current' is twice as slow
+    return row_from_worker_result(c.spec, c.threads_label, fake_result(latency, 10, 1));
+  }, &rec);
+  REQUIRE(rows.size() == 3);
+  CHECK(rows[1].status == "failed");
+  CHECK(rows[1].error == "worker exploded");
+  CHECK(rows[0].speedup_vs_current == Approx(2.0));
+  CHECK(rows[2].speedup_vs_current == Approx(1.0));
+  CHECK(rows[0].best);
+  CHECK_FALSE(rows[2].best);
+  CHECK_FALSE(rows[1].best);
+  CHECK(rec.events == std::vector<std::string>{"start 0/3", "done 0 ok", "start 1/3", "done 1 failed",
+                                               "start 2/3", "done 2 ok"});
+}
+
+TEST_CASE("worker environment sets thread variables and the jemalloc preload", "[bench]") {
+  WorkerLaunch launch{"/w", {{"PATH", "/bin"}, {"OMP_NUM_THREADS", "7"}, {"LD_PRELOAD", "/x.so"}}, "/je.so"};
+  BenchSpec s;
+  s.threads = 3;
+  s.allocator = "jemalloc";
+  auto env = worker_environment(s, launch);
+  CHECK(env["OMP_NUM_THREADS"] == "3");
+  CHECK(env["MKL_NUM_THREADS"] == "3");
+  CHECK(env["LD_PRELOAD"] == "/je.so:/x.so");
+  s.threads.reset();
+  s.allocator = "glibc";
+  env = worker_environment(s, launch);
+  CHECK(env["OMP_NUM_THREADS"] == "7");  // 'current' keeps what the user has
+  CHECK(env.count("MKL_NUM_THREADS") == 0);
+  CHECK(env["LD_PRELOAD"] == "/x.so");
+}
+
+TEST_CASE("wide spread and outliers produce row warnings", "[bench]") {
+  BenchSpec spec;
+  json r = fake_result(0.01, 20, 1);
+  auto& lat = r["repetitions"][0]["latencies_s"][0];
+  lat[0] = 0.5;
+  std::vector<BenchRow> rows = {row_from_worker_result(spec, "1", r)};
+  finalize_rows(rows);
+  REQUIRE(rows[0].warnings.size() == 2);
+  CHECK(rows[0].warnings[0].find("spread too wide") != std::string::npos);
+  CHECK(rows[0].warnings[1].find("1 outlier") != std::string::npos);
+}
