@@ -10,6 +10,7 @@
 
 #include "advise/capacity.h"
 #include "bench/plan.h"
+#include "bench/row_builder.h"
 #include "bench/spec_json.h"
 #include "bench/sweep.h"
 #include "commands.h"
@@ -20,6 +21,7 @@
 #include "report/format.h"
 #include "report/svg_plot.h"
 #include "sys/loaded_libs.h"
+#include "sys/perf_counters.h"
 #include "sys/subprocess.h"
 #include "sys/worker_path.h"
 #include "util/model_file.h"
@@ -45,6 +47,9 @@ struct BenchOptions {
   std::string format = "text";
   std::string output;
   std::string plot;
+  std::string events;
+  double duration_s = 0;
+  bool vary_batch = false;
   bool verbose = false;
 };
 
@@ -108,6 +113,28 @@ BenchSpec base_spec(const BenchOptions& o) {
   if (!(o.min_time_s >= 0 && o.min_time_s <= 3600)) usage_error("--min-time must be 0..3600 seconds");
   if (!(o.timeout_s > 0)) usage_error("--timeout must be more than 0 seconds");
   s.warmup = o.warmup, s.min_time_s = o.min_time_s, s.repetitions = o.repetitions, s.timeout_s = o.timeout_s;
+  if (o.duration_s != 0 || o.vary_batch) {
+    if (!(o.duration_s > 0 && o.duration_s <= 7 * 86400)) {
+      usage_error(o.duration_s == 0 ? "--duration: give the soak length in seconds, more than 0"
+                                    : "--duration must be more than 0 seconds (and at most a week)");
+    }
+    const auto& w = o.workloads;
+    if (!w.empty() && std::find(w.begin(), w.end(), "forward") == w.end()) {
+      usage_error("--duration soaks a model's forward: add --workload forward");
+    }
+    s.duration_s = o.duration_s;
+    s.vary_batch = o.vary_batch;
+    s.timeout_s = std::max(s.timeout_s, o.duration_s + 300);
+  }
+  if (!o.events.empty()) {
+    for (const auto raw : split(o.events, ',')) {
+      const std::string name(trim(raw));
+      if (const auto err = check_perf_event_name(name); !err.empty()) {
+        usage_error(fmt::format("--events '{}': libpfm4 cannot encode it: {}", name, err));
+      }
+      s.events.push_back(name);
+    }
+  }
   return s;
 }
 
@@ -181,7 +208,8 @@ void run_bench(const BenchOptions& o, int& exit_code) {
                   *format != Format::kMarkdown)) {
     usage_error(fmt::format("--format '{}': unknown format (expected text, json, csv or markdown)", o.format));
   }
-  const auto workloads = checked_workloads(o);
+  auto workloads = checked_workloads(o);
+  if (o.duration_s > 0 && o.workloads.empty()) workloads = {"forward"};  // a soak is about a model
   const auto base = base_spec(o);
   const auto allocators = checked_allocators(o.allocators);
   const FsReader fs;
@@ -201,6 +229,7 @@ void run_bench(const BenchOptions& o, int& exit_code) {
   for (const auto& row : report.rows) {
     if (report.torch_version.empty()) report.torch_version = row.torch_version;
   }
+  report.comparisons = compare_allocators(report.rows);
   write_output(render(report, *format, o.verbose), o.output);
   if (!o.plot.empty()) write_output(bench_to_svg(report), o.plot);
   for (const auto& w : workloads) {
@@ -241,7 +270,10 @@ void add_bench(CLI::App& app, int& exit_code) {
   cmd->add_option("--format", o->format, "text, json, csv or markdown")->capture_default_str();
   cmd->add_option("-o,--output", o->output, "Write the report to FILE instead of stdout");
   cmd->add_option("--plot", o->plot, "Also write an SVG chart of latency and throughput to FILE");
-  cmd->add_flag("-v,--verbose", o->verbose, "More columns in the text table");
+  cmd->add_option("--events", o->events, "Perf events to count, comma-separated libpfm4 names (default: task-clock,context-switches,cpu-migrations,page-faults,cycles,instructions,cache-misses)");
+  cmd->add_option("--duration", o->duration_s, "Soak: run each forward configuration this many seconds, sampling RSS");
+  cmd->add_flag("--vary-batch", o->vary_batch, "Soak: new inputs with a random batch size on every call (fragments the heap)");
+  cmd->add_flag("-v,--verbose", o->verbose, "More columns in the text table, every counter and why any is unavailable");
   cmd->callback([o, &exit_code] { run_bench(*o, exit_code); });
 }
 

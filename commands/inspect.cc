@@ -11,6 +11,7 @@
 #include "commands.h"
 #include "common.h"
 #include "probe/inspect_probe.h"
+#include "probe/perf_capability.h"
 #include "probe/process_probe.h"
 #include "probe/torch_probe.h"
 #include "report/format.h"
@@ -83,6 +84,7 @@ void run_inspect(const InspectOptions& o, int& exit_code) {
     else t = probe_torch(current_environment());
     report.torch = t;
   }
+  if (!pid) report.profiling = probe_perf_capability(fs);
   report.findings = diagnose(report, DiagnoseOptions{o.engine_threads});
   write_output(render(report, *format, o.verbose), o.output);
   if (o.check && has_problem(report.findings)) exit_code = kExitFindings;

@@ -1,4 +1,209 @@
+// `torchdiag recommend`: the thread settings to deploy with, safe in any entrypoint.
+// Quick mode only reads CPU and cgroup facts: no worker, no LibTorch, milliseconds.
+#include <unistd.h>
+
+#include <algorithm>
+#include <exception>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "advise/capacity.h"
+#include "advise/recommend_policy.h"
 #include "commands.h"
+#include "common.h"
+#include "probe/env_probe.h"
+#include "probe/inspect_probe.h"
+#include "report/format.h"
+#include "report/recommend_render.h"
+#include "sys/exec.h"
+#include "sys/fs_reader.h"
+#include "recommend_measure.h"
+
 namespace torchdiag::cli {
-void add_recommend(CLI::App&, int&) {}
+namespace {
+
+struct RecommendOptions {
+  std::string root;
+  std::string format;  ///< "" = text when stdout is a terminal, shell otherwise
+  std::string output;
+  int workers = 1;
+  int streams = 1;
+  bool exec = false;
+  bool override_env = false;
+  bool strict = false;
+  bool explain = false;
+  bool quick = false;  ///< the default mode; accepted so scripts can say it
+  MeasureOptions measure;
+  std::vector<std::string> command;
+};
+
+bool writes_to_stdout(const RecommendOptions& o) { return o.output.empty() || o.output == "-"; }
+
+std::vector<std::string> format_names() {
+  std::vector<std::string> names;
+  for (const auto f : recommend_formats()) names.push_back(format_name(f));
+  return names;
 }
+
+/// The output form; an unknown one is a usage error even in entrypoint mode, so the
+/// container author sees it on the first start.
+Format pick_format(const RecommendOptions& o) {
+  if (o.format.empty()) {
+    return writes_to_stdout(o) && ::isatty(STDOUT_FILENO) ? Format::kText : Format::kShell;
+  }
+  const auto names = format_names();
+  const auto f = parse_format(o.format);
+  const auto& supported = recommend_formats();
+  if (!f) {
+    usage_error(fmt::format("--format '{}': unknown format (expected {}){}", o.format,
+                            fmt::join(names, ", "), did_you_mean(o.format, names)));
+  }
+  if (std::find(supported.begin(), supported.end(), *f) == supported.end()) {
+    usage_error(fmt::format("--format '{}': recommend does not support it (expected {})", o.format,
+                            fmt::join(names, ", ")));
+  }
+  return *f;
+}
+
+void check_usage(const RecommendOptions& o) {
+  if (o.quick && o.measure.wanted()) usage_error("--quick and --measure (or --model/--workload) exclude each other");
+  check_measure_options(o.measure, !o.root.empty());
+  if (o.exec && o.command.empty()) {
+    usage_error("--exec needs a command: torchdiag recommend --exec -- CMD [ARGS...]");
+  }
+  if (!o.exec && !o.command.empty()) {
+    usage_error(fmt::format("unexpected argument '{}' (to run a command: --exec -- CMD [ARGS...])",
+                            o.command.front()));
+  }
+}
+
+/// The variables the user already set: the live environment unless a snapshot is
+/// analysed for printing (then the snapshot's, which may be unknown).
+std::map<std::string, std::string> fallback_env(const RecommendOptions& o) {
+  if (o.exec || o.root.empty()) return probe_env(FsReader(), "/proc/self").vars;
+  return {};
+}
+
+Recommendation quick_recommendation(const RecommendOptions& o, const RecommendRequest& request) {
+  const FsReader fs(o.root.empty() ? FsReader::kLiveRoot : o.root);
+  auto report = probe_inspect(fs);
+  report.capacity = compute_capacity(report.cpu, report.cgroup);
+  // --exec: the command inherits this process's environment, not the snapshot's.
+  if (o.exec) report.env = probe_env(FsReader(), "/proc/self");
+  auto inputs = inputs_from_report(report, request);
+  if (o.measure.wanted()) {
+    try {
+      inputs.measured = run_measurement(o.measure, inputs.facts, inputs.warnings);
+    } catch (const std::exception& e) {
+      inputs.problems.push_back({fmt::format("measurement failed ({}); the quick answer is used", e.what())});
+    }
+  }
+  return recommend(inputs);
+}
+
+/// Never throws: whatever fails, the answer is at worst the safe minimum.
+Recommendation compute(const RecommendOptions& o) {
+  const RecommendRequest request{o.workers, o.streams, o.override_env};
+  if (!o.root.empty()) {
+    const FsReader snapshot(o.root);
+    if (!snapshot.is_dir("/")) {
+      const auto why = snapshot.exists("/") ? "not a directory" : "no such directory";
+      return recommend(fallback_inputs({fmt::format("--root '{}': {}", o.root, why), true},
+                                       fallback_env(o), request));
+    }
+  }
+  try {
+    return quick_recommendation(o, request);
+  } catch (const std::exception& e) {
+    return recommend(fallback_inputs({fmt::format("gathering CPU facts failed: {}", e.what())},
+                                     fallback_env(o), request));
+  }
+}
+
+/// --strict: the first problem is an error. Otherwise every problem and warning is
+/// printed on stderr and the answer stands.
+void report_problems(const Recommendation& rec, bool strict) {
+  if (strict && !rec.problems.empty()) {
+    const auto& first = rec.problems.front();
+    const auto more = rec.problems.size() - 1;
+    throw CommandError{
+        first.bad_input ? kExitUsage : kExitRuntime,
+        first.message + (more ? fmt::format(" (and {} more problem(s))", more) : "")};
+  }
+  for (const auto& p : rec.problems) warn(p.message);
+  if (!rec.facts.capacity_known) {
+    warn("CPU facts unavailable: recommending the safe minimum of 1 thread");
+  }
+  for (const auto& w : rec.warnings) warn(w);
+}
+
+[[noreturn]] void exec_with(const Recommendation& rec, const std::vector<std::string>& command) {
+  std::map<std::string, std::string> vars;
+  for (const auto& s : rec.env) vars[s.name] = s.value;
+  const auto failure = exec_command(command, vars);
+  throw CommandError{failure.exit_code, failure.message};
+}
+
+void run_recommend(const RecommendOptions& o) {
+  check_usage(o);
+  const auto format = o.exec ? Format::kShell : pick_format(o);
+  const auto rec = compute(o);
+  report_problems(rec, o.strict);
+  const bool explain_on_stdout = !o.exec && format == Format::kText;
+  if (o.explain && !explain_on_stdout) fmt::print(stderr, "{}", render_explain(rec));
+  if (o.exec) exec_with(rec, o.command);
+  write_output(render_recommendation(rec, format, o.explain).value_or(""), o.output);
+}
+
+void add_options(CLI::App& cmd, RecommendOptions& o) {
+  cmd.add_option("--root", o.root,
+                 "Analyse a snapshot tree (from 'torchdiag snapshot') instead of this system")
+      ->type_name("DIR");
+  auto* format = cmd.add_option("--format", o.format,
+                                "Output form: text, shell, env, json, docker, k8s or systemd "
+                                "(default: text on a terminal, shell otherwise)")
+                     ->type_name("FORM");
+  auto* output =
+      cmd.add_option("-o,--output", o.output, "Write the answer to FILE instead of stdout")
+          ->type_name("FILE");
+  cmd.add_option("--workers", o.workers, "Processes sharing the CPUs (e.g. TorchServe workers)")
+      ->type_name("W")
+      ->check(CLI::Range(1, 4096))
+      ->capture_default_str();
+  cmd.add_option("--streams", o.streams,
+                 "Engine threads per process running inference concurrently")
+      ->type_name("S")
+      ->check(CLI::Range(1, 4096))
+      ->capture_default_str();
+  auto* exec = cmd.add_flag("--exec", o.exec,
+                            "Set the variables and replace torchdiag with CMD (no shell); "
+                            "give CMD after --");
+  exec->excludes(format)->excludes(output);
+  cmd.add_flag("--override", o.override_env,
+               "Replace thread variables already set in the environment");
+  cmd.add_flag("--strict", o.strict, "Fail (exit 1, or 2 for bad input) instead of falling back");
+  cmd.add_flag("--explain", o.explain,
+               "Print the evidence table (stdout for text, stderr for the other forms)");
+  cmd.add_flag("--quick", o.quick, "Decide from CPU and cgroup facts only (the default)");
+  add_measure_options(cmd, o.measure);
+  cmd.add_option("command", o.command, "CMD [ARGS...] for --exec, after --")->type_name("CMD");
+}
+
+}  // namespace
+
+void add_recommend(CLI::App& app, int& exit_code) {
+  auto o = std::make_shared<RecommendOptions>();
+  auto* cmd = app.add_subcommand(
+      "recommend", "Print the thread settings to deploy with (OMP_NUM_THREADS, MKL_NUM_THREADS)");
+  add_options(*cmd, *o);
+  cmd->callback([o, &exit_code] {
+    exit_code = kExitOk;
+    run_recommend(*o);
+  });
+}
+
+}  // namespace torchdiag::cli

@@ -33,10 +33,12 @@ int serve(const json& request) {
     return 0;
   }
   if (command == "bench") {
-    torchdiag::WindowCounterProbe probe;
+    // Opened before the model loads, so the OpenMP pool created later is counted.
+    const auto spec = request.value("spec", json::object());
+    torchdiag::WindowCounterProbe probe(spec.value("events", std::vector<std::string>{}));
     torchdiag::WindowHooks hooks{[&probe] { probe.start(); },
                                  [&probe] { return torchdiag::counters_to_json(probe.stop()); }};
-    return torchdiag::run_bench_request(request.value("spec", json::object()), hooks, emit);
+    return torchdiag::run_bench_request(spec, hooks, emit);
   }
   emit_error("usage", "unknown command '" + command + "' (expected info or bench)");
   return 2;

@@ -56,7 +56,7 @@ void check_env_agreement(const InspectReport& r, std::vector<Finding>& out) {
                                    *mkl, *omp, *mkl),
                        fmt::format("set both to the same value, e.g. {}", r.capacity.usable_threads)));
   }
-  const bool any = omp || mkl || r.env.vars.count("TORCH_NUM_THREADS");
+  const bool any = omp || mkl;
   if (r.cgroup.quota_cpus && !any) {
     out.push_back(make("quota-without-thread-env", Severity::kWarning,
                        fmt::format("a CPU quota of {:.2f} CPUs is set ({}) but no thread-count "

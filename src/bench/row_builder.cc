@@ -44,6 +44,11 @@ BenchRow row_from_worker_result(const BenchSpec& spec, const std::string& thread
   if (result.contains("counters") && result["counters"].is_object()) {
     row.counters = counters_from_json(result["counters"]);
   }
+  if (result.contains("jemalloc") && result["jemalloc"].is_object()) {
+    const auto& je = result["jemalloc"];
+    row.memory.jemalloc = JemallocFigures{je.value("allocated", int64_t{0}), je.value("active", int64_t{0}),
+                                          je.value("resident", int64_t{0}), je.value("mapped", int64_t{0})};
+  }
   if (row.iterations == 0) {
     row.status = "failed";
     row.error = "no timed iterations";
@@ -93,6 +98,37 @@ void finalize_rows(std::vector<BenchRow>& rows) {
     }
     row.best = best;
   }
+}
+
+}  // namespace torchdiag
+
+namespace torchdiag {
+
+std::vector<AllocatorComparison> compare_allocators(const std::vector<BenchRow>& rows) {
+  std::vector<AllocatorComparison> out;
+  const auto ratio = [](const std::optional<int64_t>& a, const std::optional<int64_t>& b) -> std::optional<double> {
+    if (!a || !b || *b <= 0) return std::nullopt;
+    return static_cast<double>(*a) / static_cast<double>(*b);
+  };
+  for (const auto& je : rows) {
+    if (je.status != "ok" || je.spec.allocator != "jemalloc") continue;
+    for (const auto& gl : rows) {
+      if (gl.status != "ok" || gl.spec.allocator != "glibc" || gl.threads_label != je.threads_label ||
+          gl.spec.workload != je.spec.workload || gl.spec.streams != je.spec.streams ||
+          gl.spec.interop_threads != je.spec.interop_threads || gl.latency.p50 <= 0) {
+        continue;
+      }
+      AllocatorComparison c;
+      c.workload = je.spec.workload;
+      c.threads_label = je.threads_label;
+      c.streams = je.spec.streams;
+      c.peak_rss_ratio = ratio(je.memory.peak_rss_bytes, gl.memory.peak_rss_bytes);
+      c.mean_rss_ratio = ratio(je.memory.mean_rss_bytes, gl.memory.mean_rss_bytes);
+      c.p50_ratio = je.latency.p50 / gl.latency.p50;
+      out.push_back(c);
+    }
+  }
+  return out;
 }
 
 }  // namespace torchdiag

@@ -22,4 +22,8 @@ BenchRow failed_row(const BenchSpec& spec, const std::string& threads_label,
 /// warnings for wide spread and outliers. Pure.
 void finalize_rows(std::vector<BenchRow>& rows);
 
+/// For every configuration measured under both glibc and jemalloc: jemalloc/glibc
+/// ratios of peak and mean RSS and of p50 latency. Pure.
+std::vector<AllocatorComparison> compare_allocators(const std::vector<BenchRow>& rows);
+
 }  // namespace torchdiag

@@ -55,6 +55,9 @@ json spec_to_json(const BenchSpec& s) {
           {"repetitions", s.repetitions},
           {"max_iterations", s.max_iterations},
           {"timeout_s", s.timeout_s},
+          {"events", s.events},
+          {"duration_s", s.duration_s},
+          {"vary_batch", s.vary_batch},
           {"test_hook", s.test_hook}};
 }
 
@@ -82,6 +85,9 @@ BenchSpec spec_from_json(const json& j) {
     s.max_iterations = j.value("max_iterations", s.max_iterations);
     s.timeout_s = j.value("timeout_s", s.timeout_s);
     s.test_hook = j.value("test_hook", "");
+    s.events = j.value("events", std::vector<std::string>{});
+    s.duration_s = j.value("duration_s", 0.0);
+    s.vary_batch = j.value("vary_batch", false);
   } catch (const json::exception& e) {
     throw std::invalid_argument(std::string("bad bench spec: ") + e.what());
   }

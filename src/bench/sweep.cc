@@ -2,11 +2,14 @@
 
 #include <signal.h>
 
+#include <chrono>
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "bench/row_builder.h"
 #include "bench/spec_json.h"
+#include "sys/rss_sampler.h"
 #include "sys/subprocess.h"
 #include "util/strings.h"
 
@@ -48,10 +51,13 @@ std::map<std::string, std::string> worker_environment(const BenchSpec& spec, con
 
 namespace {
 
-std::string describe_failure(const SpawnResult& r, const std::string& worker_error) {
+std::string describe_failure(const SpawnResult& r, const std::string& worker_error,
+                             std::optional<int64_t> last_rss) {
   if (!worker_error.empty()) return worker_error;
   if (r.signal == SIGKILL && !r.timed_out) {
-    return "killed by signal 9 (SIGKILL): most likely the out-of-memory killer";
+    std::string why = "killed by signal 9 (SIGKILL): most likely the out-of-memory killer";
+    if (last_rss) why += fmt::format(" (last RSS seen {:.1f} MiB)", static_cast<double>(*last_rss) / (1 << 20));
+    return why;
   }
   std::string why = "torchdiag-worker " + r.describe();
   const auto err = trim(r.stderr_text);
@@ -73,10 +79,26 @@ BenchRow run_in_worker(const PlannedConfig& config, const WorkerLaunch& launch) 
   o.timeout_s = spec.timeout_s;
   std::optional<json> result;
   std::string worker_error, torch_version;
+  const FsReader proc_fs;
+  RssSampler rss(proc_fs);
+  int pid = 0;
+  bool timing = false;
+  auto t0 = std::chrono::steady_clock::now();
+  const auto since_t0 = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
+  o.tick_s = kRssIntervalS;
+  o.on_start = [&](int p) { pid = p; };
+  o.on_tick = [&](int p) {
+    if (timing) rss.sample(p, since_t0());
+  };
   o.on_stdout_line = [&](const std::string& line) {
     const auto msg = json::parse(line, nullptr, false);
     if (msg.is_discarded() || !msg.is_object()) return;
     const auto type = msg.value("type", "");
+    if (type == "phase") {
+      timing = msg.value("phase", "") == "timed_start";
+      if (timing) t0 = std::chrono::steady_clock::now();
+      rss.sample(pid, since_t0());
+    }
     if (type == "hello") torch_version = msg.value("torch_version", "");
     if (type == "result") result = msg.value("result", json::object());
     if (type == "error") worker_error = msg.value("message", "worker error");
@@ -87,12 +109,15 @@ BenchRow run_in_worker(const PlannedConfig& config, const WorkerLaunch& launch) 
                       fmt::format("timed out after {:.0f} s (--timeout)", spec.timeout_s));
   }
   if (!r.ok() || !result) {
-    return failed_row(spec, config.threads_label, "failed", describe_failure(r, worker_error));
+    return failed_row(spec, config.threads_label, "failed", describe_failure(r, worker_error, rss.last()));
   }
   try {
     auto row = row_from_worker_result(spec, config.threads_label, *result);
     row.worker_wall_s = r.wall_s;
     row.torch_version = torch_version;
+    row.memory.rss_timeline = rss.timeline();
+    row.memory.peak_rss_bytes = rss.peak();
+    row.memory.mean_rss_bytes = rss.mean();
     if (spec.allocator == "jemalloc" && !row.jemalloc_active) {
       row.warnings.push_back("jemalloc was preloaded but mallctl did not answer in the worker");
     }

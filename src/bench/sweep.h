@@ -25,6 +25,9 @@ using ConfigRunner = std::function<BenchRow(const PlannedConfig&)>;
 std::vector<BenchRow> run_sweep(const std::vector<PlannedConfig>& plan, const ConfigRunner& run,
                                 SweepObserver* observer);
 
+/// How often the worker's RSS is sampled during the timed window, seconds.
+inline constexpr double kRssIntervalS = 0.1;
+
 /// How to start a worker for a configuration.
 struct WorkerLaunch {
   std::string worker_path;

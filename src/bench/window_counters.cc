@@ -5,6 +5,7 @@
 #include "probe/cgroup.h"
 #include "probe/cgroup_files.h"
 #include "sys/fs_reader.h"
+#include "util/strings.h"
 
 namespace torchdiag {
 namespace {
@@ -33,7 +34,15 @@ std::optional<CpuStat> read_stat(const std::string& path) {
 
 }  // namespace
 
-WindowCounterProbe::WindowCounterProbe() {
+int read_perf_paranoid() {
+  const auto f = FsReader().read("/proc/sys/kernel/perf_event_paranoid");
+  const auto v = f.ok() ? parse_int(trim(f.text)) : std::nullopt;
+  return v ? static_cast<int>(*v) : -1;
+}
+
+WindowCounterProbe::WindowCounterProbe(const std::vector<std::string>& events, PerfOpenFn open_fn)
+    : perf_(PerfCounters::open(events.empty() ? default_perf_events() : events, 0, read_perf_paranoid(),
+                               open_fn)) {
   const auto cg = probe_cgroup(FsReader(), "/proc/self");
   if (cg.cpu_stat.ok()) {
     stat_path_ = cg.cpu_stat.path;
@@ -43,6 +52,7 @@ WindowCounterProbe::WindowCounterProbe() {
 }
 
 void WindowCounterProbe::start() {
+  perf0_ = perf_.read();
   stat0_ = read_stat(stat_path_);
   const auto u = self_usage();
   cpu0_ = u.cpu_s;
@@ -56,6 +66,17 @@ WindowCounters WindowCounterProbe::stop() const {
   c.cpu_time_s = u.cpu_s - cpu0_;
   c.voluntary_switches = u.vol - vol0_;
   c.involuntary_switches = u.invol - invol0_;
+  const auto perf1 = perf_.read();
+  for (const auto& end : perf1) {
+    double begin = 0;
+    for (const auto& b : perf0_) {
+      if (b.name == end.name) begin = b.value;
+    }
+    c.perf.emplace_back(end.name, end.value - begin);
+    c.perf_multiplexed = c.perf_multiplexed || end.running_fraction < 1;
+  }
+  for (const auto& missing : perf_.unavailable()) c.perf_unavailable.emplace_back(missing.name, missing.reason);
+  c.perf_user_only = perf_.user_only();
   const auto stat1 = read_stat(stat_path_);
   if (stat0_ && stat1) {
     CpuStat d;
@@ -73,6 +94,13 @@ nlohmann::json counters_to_json(const WindowCounters& c) {
   nlohmann::json j = {{"cpu_time_s", c.cpu_time_s},
                       {"voluntary_switches", c.voluntary_switches},
                       {"involuntary_switches", c.involuntary_switches}};
+  nlohmann::json perf = nlohmann::json::object(), unavailable = nlohmann::json::object();
+  for (const auto& [name, value] : c.perf) perf[name] = value;
+  for (const auto& [name, reason] : c.perf_unavailable) unavailable[name] = reason;
+  j["perf"] = perf;
+  j["perf_unavailable"] = unavailable;
+  j["perf_multiplexed"] = c.perf_multiplexed;
+  j["perf_user_only"] = c.perf_user_only;
   if (c.throttle) {
     j["throttle"] = {{"nr_periods", c.throttle->nr_periods},
                      {"nr_throttled", c.throttle->nr_throttled},
@@ -89,6 +117,14 @@ WindowCounters counters_from_json(const nlohmann::json& j) {
   c.cpu_time_s = j.value("cpu_time_s", 0.0);
   c.voluntary_switches = j.value("voluntary_switches", 0LL);
   c.involuntary_switches = j.value("involuntary_switches", 0LL);
+  const auto perf = j.value("perf", nlohmann::json::object());
+  for (const auto& [name, value] : perf.items()) c.perf.emplace_back(name, value.get<double>());
+  const auto unavailable = j.value("perf_unavailable", nlohmann::json::object());
+  for (const auto& [name, reason] : unavailable.items()) {
+    c.perf_unavailable.emplace_back(name, reason.get<std::string>());
+  }
+  c.perf_multiplexed = j.value("perf_multiplexed", false);
+  c.perf_user_only = j.value("perf_user_only", false);
   if (j.contains("throttle") && j["throttle"].is_object()) {
     const auto& t = j["throttle"];
     c.throttle = CpuStat{t.value("nr_periods", 0LL), t.value("nr_throttled", 0LL),

@@ -1,20 +1,24 @@
 #pragma once
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "model/bench_result.h"
+#include "sys/perf_counters.h"
 
 namespace torchdiag {
 
 /// Counts what a process did between start() and stop(): CPU time and context
-/// switches of all its threads (getrusage RUSAGE_SELF), and the CFS throttling of
-/// its cgroup (cpu.stat of the cgroup that sets the quota, read before and after).
-/// Used inside the worker around the timed window only.
+/// switches of all its threads (getrusage RUSAGE_SELF), perf events (opened at
+/// construction with inherit, so construct it before any thread pool exists), and
+/// the CFS throttling of its cgroup (cpu.stat read before and after). Used inside
+/// the worker around the timed window only.
 class WindowCounterProbe {
  public:
-  WindowCounterProbe();
+  /// `events` empty = default_perf_events(). `open_fn` replaces perf_event_open in tests.
+  explicit WindowCounterProbe(const std::vector<std::string>& events = {}, PerfOpenFn open_fn = nullptr);
   void start();
   WindowCounters stop() const;
 
@@ -24,7 +28,12 @@ class WindowCounterProbe {
   double cpu0_ = 0;
   long long vol0_ = 0, invol0_ = 0;
   std::optional<CpuStat> stat0_;
+  PerfCounters perf_;
+  std::vector<PerfReading> perf0_;
 };
+
+/// perf_event_paranoid from the rooted reader; -1 when unreadable.
+int read_perf_paranoid();
 
 nlohmann::json counters_to_json(const WindowCounters& c);
 WindowCounters counters_from_json(const nlohmann::json& j);

@@ -25,6 +25,32 @@ struct WindowCounters {
   long long involuntary_switches = 0;
   std::optional<CpuStat> throttle;  ///< cpu.stat delta of the worker's cgroup; nullopt: unknown
   std::string throttle_reason;      ///< why throttle is unknown
+  std::vector<std::pair<std::string, double>> perf;  ///< perf event deltas, scaled
+  std::vector<std::pair<std::string, std::string>> perf_unavailable;  ///< event -> reason
+  bool perf_multiplexed = false;    ///< some counter was scaled for multiplexing
+  bool perf_user_only = false;      ///< kernel-side counting was refused (paranoid)
+};
+
+/// jemalloc's own statistics (mallctl "stats.*"), bytes.
+struct JemallocFigures {
+  int64_t allocated = 0, active = 0, resident = 0, mapped = 0;
+};
+
+/// Memory of the worker over the timed window, sampled from /proc/PID/status.
+struct MemoryFigures {
+  std::vector<std::pair<double, int64_t>> rss_timeline;  ///< (seconds since timed start, bytes)
+  std::optional<int64_t> peak_rss_bytes;
+  std::optional<int64_t> mean_rss_bytes;
+  std::optional<JemallocFigures> jemalloc;  ///< only when jemalloc was really active
+};
+
+/// jemalloc against glibc malloc for the same configuration (ratios jemalloc / glibc).
+struct AllocatorComparison {
+  std::string workload;
+  std::string threads_label;
+  int streams = 1;
+  std::optional<double> peak_rss_ratio, mean_rss_ratio;
+  double p50_ratio = 0;
 };
 
 /// One configuration's outcome: a row of the bench table.
@@ -46,6 +72,7 @@ struct BenchRow {
   std::string torch_version;       ///< from the worker's hello
   double load_s = 0, warmup_s = 0, worker_wall_s = 0;
   WindowCounters counters;
+  MemoryFigures memory;
   std::vector<std::string> warnings;
 };
 
@@ -57,6 +84,7 @@ struct BenchReport {
   std::string date;                ///< UTC, ISO 8601
   std::string governor;            ///< scaling governor of cpu0, "" when unknown
   std::vector<BenchRow> rows;
+  std::vector<AllocatorComparison> comparisons;
   std::vector<std::string> warnings;
 };
 

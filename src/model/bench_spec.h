@@ -30,6 +30,9 @@ struct BenchSpec {
   int repetitions = 3;
   int64_t max_iterations = 1000000;       ///< per stream and repetition
   double timeout_s = 120;                 ///< the whole worker, including model load
+  double duration_s = 0;                  ///< > 0: a soak run of this length (one repetition)
+  bool vary_batch = false;                ///< soak: new inputs of a random batch size per call
+  std::vector<std::string> events;        ///< perf events to count; empty = defaults
   std::string test_hook;                  ///< tests only: "crash" or "hang" after warm-up
 };
 

@@ -8,6 +8,7 @@
 #include "model/cpu_facts.h"
 #include "model/env_facts.h"
 #include "model/finding.h"
+#include "model/perf_capability.h"
 #include "model/torch_facts.h"
 
 namespace torchdiag {
@@ -24,6 +25,7 @@ struct InspectReport {
   Capacity capacity;
   std::optional<TorchFacts> torch;  ///< absent with --no-torch
   std::optional<ProcessFacts> process;  ///< set for `inspect --pid`
+  std::optional<PerfCapability> profiling;  ///< perf counters and sampling here
   std::vector<Finding> findings;
 };
 

@@ -15,8 +15,11 @@ bool has(const std::vector<std::string>& list, std::string_view item) {
   return std::find(list.begin(), list.end(), item) != list.end();
 }
 
-/// True when `path` equals `prefix` or lies under it (component-wise).
+/// True when `path` equals `prefix` or lies under it (component-wise). A path with a
+/// ".." component (a process outside our cgroup namespace) is never under anything:
+/// following it could leave the snapshot root.
 bool is_under(std::string_view path, std::string_view prefix) {
+  if (path.find("/..") != std::string_view::npos) return false;
   if (prefix == "/") return true;
   if (!starts_with(path, prefix)) return false;
   return path.size() == prefix.size() || path[prefix.size()] == '/';

@@ -30,7 +30,8 @@ constexpr Known kPools[] = {
     {"libgomp", "libgomp", "openmp"},         {"libiomp5", "libiomp", "openmp"},
     {"libiomp", "libiomp", "openmp"},         {"libomp", "libomp", "openmp"},
     {"libopenblas", "libopenblas", "blas"},   {"libopenblasp", "libopenblas", "blas"},
-    {"libopenblaso", "libopenblas", "blas"},  {"libmkl_rt", "libmkl_rt", "blas"},
+    {"libopenblaso", "libopenblas", "blas"},  {"libopenblas64", "libopenblas", "blas"},
+    {"libmkl_rt", "libmkl_rt", "blas"},
     {"libblis", "libblis", "blas"},           {"libflexiblas", "libflexiblas", "blas"},
 };
 

@@ -15,14 +15,32 @@ json opt(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); 
 
 double per_op(double total, int64_t ops) { return ops > 0 ? total / static_cast<double>(ops) : 0; }
 
+std::optional<double> perf_value(const WindowCounters& c, const std::string& name) {
+  for (const auto& [n, v] : c.perf) {
+    if (n == name) return v;
+  }
+  return std::nullopt;
+}
+
 json counters_json(const BenchRow& r) {
   const auto& c = r.counters;
+  const bool ok = r.status == "ok";
   json j;
-  j["cpu_time_per_op_s"] = r.status == "ok" ? json(per_op(c.cpu_time_s, r.iterations)) : json(nullptr);
-  j["context_switches_per_op"] =
-      r.status == "ok" ? json(per_op(static_cast<double>(c.voluntary_switches + c.involuntary_switches),
-                                     r.iterations))
-                       : json(nullptr);
+  json per = json::object(), unavailable = json::object();
+  for (const auto& [name, value] : c.perf) per[name] = per_op(value, r.iterations);
+  for (const auto& [name, reason] : c.perf_unavailable) unavailable[name] = reason;
+  j["counters"] = ok ? per : json(nullptr);
+  j["counters_unavailable"] = unavailable;
+  j["counters_multiplexed"] = c.perf_multiplexed;
+  j["counters_user_only"] = c.perf_user_only;
+  j["cpu_time_per_op_s"] = ok ? json(per_op(c.cpu_time_s, r.iterations)) : json(nullptr);
+  // perf's context-switches when it could count, else getrusage's (the same events).
+  const auto cs = perf_value(c, "context-switches");
+  const double switches = cs ? *cs : static_cast<double>(c.voluntary_switches + c.involuntary_switches);
+  j["context_switches_per_op"] = ok ? json(per_op(switches, r.iterations)) : json(nullptr);
+  j["context_switches_source"] = cs ? "perf" : "getrusage";
+  const auto migrations = perf_value(c, "cpu-migrations");
+  j["cpu_migrations_per_op"] = ok && migrations ? json(per_op(*migrations, r.iterations)) : json(nullptr);
   j["involuntary_switches_per_op"] =
       r.status == "ok" ? json(per_op(static_cast<double>(c.involuntary_switches), r.iterations))
                        : json(nullptr);
@@ -75,6 +93,22 @@ json bench_row_to_json(const BenchRow& r) {
   j["load_s"] = r.load_s;
   j["warmup_s"] = r.warmup_s;
   j.update(counters_json(r));
+  const auto& m = r.memory;
+  j["peak_rss_bytes"] = m.peak_rss_bytes ? json(*m.peak_rss_bytes) : json(nullptr);
+  j["mean_rss_bytes"] = m.mean_rss_bytes ? json(*m.mean_rss_bytes) : json(nullptr);
+  json timeline = json::array();
+  for (const auto& [t, bytes] : m.rss_timeline) timeline.push_back({t, bytes});
+  j["rss_timeline"] = timeline;
+  if (m.jemalloc) {
+    const auto& je = *m.jemalloc;
+    j["jemalloc"] = {{"allocated_bytes", je.allocated}, {"active_bytes", je.active},
+                     {"resident_bytes", je.resident}, {"mapped_bytes", je.mapped},
+                     {"resident_to_allocated", je.allocated > 0 ? json(static_cast<double>(je.resident) /
+                                                                       static_cast<double>(je.allocated))
+                                                                : json(nullptr)}};
+  } else {
+    j["jemalloc"] = nullptr;
+  }
   j["warnings"] = r.warnings;
   return j;
 }
@@ -89,7 +123,14 @@ json bench_to_json(const BenchReport& report) {
   ctx["torchdiag_version"] = TORCHDIAG_VERSION;
   json results = json::array();
   for (const auto& r : report.rows) results.push_back(bench_row_to_json(r));
-  return {{"schema", kBenchSchema}, {"context", ctx}, {"results", results}, {"warnings", report.warnings}};
+  json comparisons = json::array();
+  for (const auto& c : report.comparisons) {
+    comparisons.push_back({{"workload", c.workload}, {"threads_label", c.threads_label}, {"streams", c.streams},
+                           {"peak_rss_ratio", opt(c.peak_rss_ratio)}, {"mean_rss_ratio", opt(c.mean_rss_ratio)},
+                           {"p50_ratio", c.p50_ratio}});
+  }
+  return {{"schema", kBenchSchema}, {"context", ctx}, {"results", results},
+          {"comparisons", comparisons}, {"warnings", report.warnings}};
 }
 
 const std::string& bench_csv_header() {

@@ -32,6 +32,21 @@ std::string interop_label(const BenchRow& row) {
 
 double per_op(double v, int64_t n) { return n > 0 ? v / static_cast<double>(n) : 0; }
 
+/// perf's count when it had one, else getrusage's voluntary + involuntary switches.
+double switches(const WindowCounters& c) {
+  for (const auto& [name, value] : c.perf) {
+    if (name == "context-switches") return value;
+  }
+  return static_cast<double>(c.voluntary_switches + c.involuntary_switches);
+}
+
+std::string migrations(const WindowCounters& c, int64_t n) {
+  for (const auto& [name, value] : c.perf) {
+    if (name == "cpu-migrations") return fmt::format("{:.2f}", per_op(value, n));
+  }
+  return "-";
+}
+
 std::string model_of(const BenchReport& r, const std::string& workload) {
   for (const auto& row : r.rows) {
     if (row.spec.workload == workload && !row.model_label.empty()) return " (model: " + row.model_label + ")";
@@ -41,9 +56,9 @@ std::string model_of(const BenchReport& r, const std::string& workload) {
 
 std::string table(const BenchReport& r, const std::string& workload, bool verbose) {
   std::string out = fmt::format("\n{}{}\n", workload, model_of(r, workload));
-  out += fmt::format("  {:<9} {:>7} {:>7} {:>9} {:>10} {:>10} {:>10} {:>6} {:>12} {:>8} {:>9} {:>8}",
+  out += fmt::format("  {:<9} {:>7} {:>7} {:>9} {:>10} {:>10} {:>10} {:>6} {:>12} {:>8} {:>8} {:>8} {:>7}",
                      "threads", "interop", "streams", "allocator", "p50", "p90", "p99", "cv",
-                     "items/s", "speedup", "invcs/op", "thrott");
+                     "items/s", "speedup", "cs/op", "migr/op", "thrott");
   if (verbose) out += fmt::format(" {:>10} {:>10} {:>8}", "min", "mean", "cpu/op");
   out += "\n";
   for (const auto& row : r.rows) {
@@ -55,12 +70,12 @@ std::string table(const BenchReport& r, const std::string& workload, bool verbos
       continue;
     }
     const auto& c = row.counters;
-    out += fmt::format(" {}{:<9} {:>7} {:>7} {:>9} {:>10} {:>10} {:>10} {:>5.1f}% {:>12.1f} {:>8} {:>9.2f} {:>8}",
+    out += fmt::format(" {}{:<9} {:>7} {:>7} {:>9} {:>10} {:>10} {:>10} {:>5.1f}% {:>12.1f} {:>8} {:>8.2f} {:>8} {:>7}",
                        mark, row.threads_label, interop_label(row), row.spec.streams, row.spec.allocator,
                        format_duration(row.latency.p50), format_duration(row.latency.p90),
                        format_duration(row.latency.p99), 100 * row.latency.cv, row.throughput_per_s,
                        row.speedup_vs_current ? fmt::format("{:.2f}x", *row.speedup_vs_current) : "-",
-                       per_op(static_cast<double>(c.involuntary_switches), row.iterations),
+                       per_op(switches(c), row.iterations), migrations(c, row.iterations),
                        c.throttle ? fmt::format("{:.0f}%", 100 * c.throttle->throttled_fraction()) : "-");
     if (verbose) {
       out += fmt::format(" {:>10} {:>10} {:>8}", format_duration(row.latency.min),
@@ -88,13 +103,57 @@ std::string bar_chart(const BenchReport& r, const std::string& workload) {
   return out;
 }
 
+std::string counters_text(const BenchReport& r) {
+  std::string out = "\ncounters per call\n";
+  std::set<std::string> reasons;
+  for (const auto& row : r.rows) {
+    if (row.status != "ok") continue;
+    std::string line;
+    for (const auto& [name, value] : row.counters.perf) {
+      line += fmt::format(" {}={:.4g}", name, per_op(value, row.iterations));
+    }
+    out += fmt::format("  {} threads={} streams={}:{}{}\n", row.spec.workload, row.threads_label,
+                       row.spec.streams, line.empty() ? " none" : line,
+                       row.counters.perf_multiplexed ? " (multiplexed, scaled)" : "");
+    for (const auto& [name, reason] : row.counters.perf_unavailable) reasons.insert(name + ": " + reason);
+    if (!row.counters.throttle) reasons.insert("throttling: " + row.counters.throttle_reason);
+  }
+  for (const auto& reason : reasons) out += "  unavailable " + reason + "\n";
+  return out;
+}
+
+std::string memory_text(const BenchReport& r) {
+  std::string out;
+  const auto mib = [](int64_t b) { return fmt::format("{:.1f} MiB", static_cast<double>(b) / (1 << 20)); };
+  for (const auto& row : r.rows) {
+    if (row.status != "ok" || !row.memory.peak_rss_bytes) continue;
+    out += fmt::format("  {} threads={} streams={} {}: peak RSS {}, mean {}", row.spec.workload, row.threads_label,
+                       row.spec.streams, row.spec.allocator, mib(*row.memory.peak_rss_bytes),
+                       mib(row.memory.mean_rss_bytes.value_or(0)));
+    if (row.memory.jemalloc) {
+      const auto& je = *row.memory.jemalloc;
+      out += fmt::format("; jemalloc allocated {}, resident {}", mib(je.allocated), mib(je.resident));
+    }
+    out += "\n";
+  }
+  for (const auto& c : r.comparisons) {
+    const auto pct = [](const std::optional<double>& v) {
+      return v ? fmt::format("{:+.0f}%", 100 * (*v - 1)) : std::string("n/a");
+    };
+    out += fmt::format("  jemalloc vs glibc, {} threads={} streams={}: peak RSS {}, mean RSS {}, p50 latency {}\n",
+                       c.workload, c.threads_label, c.streams, pct(c.peak_rss_ratio), pct(c.mean_rss_ratio),
+                       pct(c.p50_ratio));
+  }
+  return out.empty() ? "" : "\nmemory\n" + out;
+}
+
 std::string warnings_text(const BenchReport& r) {
   std::string out;
   for (const auto& w : r.warnings) out += "warning: " + w + "\n";
   for (const auto& row : r.rows) {
     for (const auto& w : row.warnings) {
-      out += fmt::format("warning: {} threads={} streams={}: {}\n", row.spec.workload,
-                         row.threads_label, row.spec.streams, w);
+      out += fmt::format("warning: {} threads={} streams={} {}: {}\n", row.spec.workload,
+                         row.threads_label, row.spec.streams, row.spec.allocator, w);
     }
   }
   return out.empty() ? "" : "\n" + out;
@@ -112,7 +171,9 @@ std::string bench_to_text(const BenchReport& r, bool verbose) {
   std::string out = facts_line(r);
   for (const auto& w : workloads_of(r)) out += table(r, w, verbose) + "\n" + bar_chart(r, w);
   out += "\n* best throughput per workload; speedup = p50 of 'current' / p50 of the row; "
-         "invcs/op = involuntary context switches per call; thrott = CFS periods throttled\n";
+         "cs/op = context switches per call; migr/op = CPU migrations per call; thrott = CFS periods throttled\n";
+  out += memory_text(r);
+  if (verbose) out += counters_text(r);
   return out + warnings_text(r);
 }
 

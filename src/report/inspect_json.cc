@@ -135,6 +135,19 @@ json inspect_to_json(const InspectReport& r) {
   if (!r.env.error.empty()) unavailable["env"] = {{"reason", r.env.error}, {"path", r.env.source}};
   if (r.torch) j["torch"] = torch_to_json(*r.torch);
   if (r.process) j["process"] = process_json(*r.process);
+  if (r.profiling) {
+    const auto& p = *r.profiling;
+    const auto opt_int = [](const std::optional<int>& v) { return v ? json(*v) : json(nullptr); };
+    const auto opt_bool = [](const std::optional<bool>& v) { return v ? json(*v) : json(nullptr); };
+    j["profiling"] = {{"perf_event_paranoid", opt_int(p.paranoid)},
+                      {"seccomp_mode", opt_int(p.seccomp_mode)},
+                      {"cap_perfmon", opt_bool(p.cap_perfmon)},
+                      {"cap_sys_admin", opt_bool(p.cap_sys_admin)},
+                      {"software_events", p.software_events},
+                      {"software_reason", p.software_reason.empty() ? json(nullptr) : json(p.software_reason)},
+                      {"hardware_events", p.hardware_events},
+                      {"hardware_reason", p.hardware_reason.empty() ? json(nullptr) : json(p.hardware_reason)}};
+  }
   json findings = json::array();
   for (const auto& f : r.findings) {
     findings.push_back({{"id", f.id},

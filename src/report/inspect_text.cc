@@ -125,6 +125,21 @@ void process_section(const ProcessFacts& p, std::string& out) {
   if (!p.error.empty()) line(out, "warning", p.error);
 }
 
+void profiling_section(const PerfCapability& p, std::string& out) {
+  const auto show_int = [](const std::optional<int>& v) { return v ? std::to_string(*v) : std::string("unknown"); };
+  const auto show_bool = [](const std::optional<bool>& v) { return v ? (*v ? "yes" : "no") : "unknown"; };
+  const char* seccomp[] = {"off", "strict", "filter"};
+  out += "Profiling capability\n";
+  line(out, "perf_event_paranoid", show_int(p.paranoid));
+  line(out, "seccomp", p.seccomp_mode && *p.seccomp_mode >= 0 && *p.seccomp_mode <= 2
+                           ? seccomp[*p.seccomp_mode] : show_int(p.seccomp_mode));
+  line(out, "CAP_PERFMON/SYS_ADMIN", fmt::format("{} / {}", show_bool(p.cap_perfmon), show_bool(p.cap_sys_admin)));
+  line(out, "software events", p.software_events ? "work" + (p.software_reason.empty() ? "" : " (" + p.software_reason + ")")
+                                                 : "unavailable: " + p.software_reason);
+  line(out, "hardware events", p.hardware_events ? "work" + (p.hardware_reason.empty() ? "" : " (" + p.hardware_reason + ")")
+                                                 : "unavailable: " + p.hardware_reason);
+}
+
 void findings_section(const std::vector<Finding>& findings, std::string& out) {
   out += "Findings\n";
   if (findings.empty()) out += "  none: thread settings fit this container\n";
@@ -145,6 +160,7 @@ std::string inspect_to_text(const InspectReport& r, bool verbose) {
   capacity_section(r, out);
   env_section(r.env, out);
   if (r.torch) torch_section(*r.torch, verbose, out);
+  if (r.profiling) profiling_section(*r.profiling, out);
   findings_section(r.findings, out);
   return out;
 }

@@ -87,6 +87,48 @@ std::string panel(double x0, const std::string& title, const std::string& unit,
   return out + "</g>\n";
 }
 
+/// RSS over time, one line per row that has a timeline (a soak: one per allocator).
+std::string rss_panel(double y0, double width, const BenchReport& r) {
+  std::vector<const BenchRow*> rows;
+  double t_max = 0, b_max = 0;
+  for (const auto& row : r.rows) {
+    if (row.status != "ok" || row.memory.rss_timeline.size() < 2) continue;
+    rows.push_back(&row);
+    for (const auto& [t, b] : row.memory.rss_timeline) {
+      t_max = std::max(t_max, t);
+      b_max = std::max(b_max, static_cast<double>(b));
+    }
+  }
+  if (rows.empty() || t_max <= 0) return "";
+  b_max *= 1.1;
+  const double w = width - kLeft - 40, h = kPanelH;
+  const auto px = [&](double t) { return kLeft + w * t / t_max; };
+  const auto py = [&](double b) { return y0 + h - h * b / b_max; };
+  std::string out = fmt::format("<g class=\"rss\"><text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"15\" text-anchor=\"middle\">"
+                                "resident memory (RSS) over the timed run</text>\n", kLeft + w / 2, y0 - 18);
+  out += fmt::format("<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"none\" stroke=\"#333\"/>\n",
+                     kLeft, y0, w, h);
+  for (int k = 0; k <= 4; ++k) {
+    const double b = b_max * k / 4, t = t_max * k / 4;
+    out += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"11\" text-anchor=\"end\">{:.0f} MiB</text>"
+                       "<text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"11\" text-anchor=\"middle\">{:.3g} s</text>\n",
+                       kLeft - 6, py(b) + 4, b / (1 << 20), px(t), y0 + h + 16, t);
+  }
+  for (size_t k = 0; k < rows.size(); ++k) {
+    const auto* row = rows[k];
+    const char* colour = kColours[k % std::size(kColours)];
+    std::string pts;
+    for (const auto& [t, b] : row->memory.rss_timeline) pts += fmt::format("{:.1f},{:.1f} ", px(t), py(static_cast<double>(b)));
+    const auto name = fmt::format("{} threads={} streams={} {}", row->spec.workload, row->threads_label,
+                                  row->spec.streams, row->spec.allocator);
+    out += fmt::format("<polyline class=\"rss-series\" data-series=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"2\" points=\"{}\"/>\n"
+                       "<text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"12\" fill=\"{}\">{}</text>\n",
+                       xml_escape(name), colour, pts, kLeft, y0 + h + 36 + 16 * static_cast<double>(k), colour,
+                       xml_escape(name));
+  }
+  return out + "</g>\n";
+}
+
 }  // namespace
 
 std::string xml_escape(const std::string& text) {
@@ -109,7 +151,10 @@ std::string bench_to_svg(const BenchReport& r) {
   const auto series = series_of(r, cats);
   const double width = kLeft + 2 * kPanelW + kGap + 40;
   const double legend_y = kTop + kPanelH + 60;
-  const double height = legend_y + 20 * static_cast<double>(series.size()) + 30;
+  const double rss_y = legend_y + 20 * static_cast<double>(series.size()) + 50;
+  const std::string rss = rss_panel(rss_y, kLeft + 2 * kPanelW + kGap + 40, r);
+  const double height = rss.empty() ? legend_y + 20 * static_cast<double>(series.size()) + 30
+                                    : rss_y + kPanelH + 50 + 16 * static_cast<double>(series.size());
   std::string out = fmt::format(
       "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0:.0f}\" "
       "height=\"{1:.0f}\" viewBox=\"0 0 {0:.0f} {1:.0f}\" font-family=\"sans-serif\">\n"
@@ -129,7 +174,7 @@ std::string bench_to_svg(const BenchReport& r) {
                        kLeft, kLeft + 30, y, kColours[k % std::size(kColours)], kLeft + 38, y + 4,
                        xml_escape(series[k].name));
   }
-  return out + "</svg>\n";
+  return out + rss + "</svg>\n";
 }
 
 }  // namespace torchdiag

@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <exception>
 #include <mutex>
+#include <random>
 #include <csignal>
 #include <thread>
 
@@ -81,6 +82,24 @@ Prepared prepare_forward(const BenchSpec& s) {
   p.items_per_op = specs.front().shape.empty() ? 1 : specs.front().shape.front();
   p.model_label = s.model.empty() ? "builtin" : s.model;
   p.schema = forward_schema(*module);
+  if (s.vary_batch) {
+    // New inputs with a random batch size (1 .. 2 x the given one) on every call:
+    // the allocation pattern that fragments a malloc heap over a long run.
+    p.op = [module, specs] {
+      thread_local std::mt19937 rng(std::random_device{}());
+      std::vector<c10::IValue> fresh;
+      const auto batch = specs.front().shape.empty() ? 1 : specs.front().shape.front();
+      std::uniform_int_distribution<int64_t> pick(1, 2 * batch);
+      const auto b = pick(rng);
+      for (auto in : specs) {
+        if (!in.shape.empty()) in.shape.front() = b;
+        fresh.push_back(make_input(in));
+      }
+      c10::InferenceMode guard;
+      (void)module->forward(fresh);
+    };
+    return p;
+  }
   p.op = [module, inputs] {
     c10::InferenceMode guard;
     (void)module->forward(*inputs);
@@ -199,6 +218,10 @@ int run_bench_request(const json& request, const WindowHooks& hooks,
     return 1;
   }
   const double warmup_s = since(warm_start);
+  if (s.duration_s > 0) {  // a soak run: one long repetition
+    s.min_time_s = s.duration_s;
+    s.repetitions = 1;
+  }
   apply_test_hook(s.test_hook);
   emit({{"type", "phase"}, {"phase", "timed_start"}});
   if (hooks.start) hooks.start();
@@ -206,7 +229,12 @@ int run_bench_request(const json& request, const WindowHooks& hooks,
   for (int r = 0; r < s.repetitions; ++r) reps.push_back(run_repetition(s, p.op));
   const json counters = hooks.end ? hooks.end() : json(nullptr);
   emit({{"type", "phase"}, {"phase", "timed_end"}});
+  json jemalloc = nullptr;
+  if (const auto je = jemalloc_stats()) {
+    jemalloc = {{"allocated", je->allocated}, {"active", je->active}, {"resident", je->resident}, {"mapped", je->mapped}};
+  }
   json result = {{"repetitions", reps},
+                 {"jemalloc", jemalloc},
                  {"items_per_op", p.items_per_op},
                  {"model", p.model_label},
                  {"load_s", load_s},

@@ -13,7 +13,7 @@ std::vector<std::string> labels(const std::vector<ThreadChoice>& c) {
 }
 }  // namespace
 
-TEST_CASE("--threads auto: 1, powers of two, usable, online, current", "[bench]") {
+TEST_CASE("bench --threads auto: 1, powers of two, usable, online, current", "[bench]") {
   std::vector<ThreadChoice> t;
   REQUIRE(plan_threads("auto", 6, 16, t).empty());
   CHECK(labels(t) == std::vector<std::string>{"1", "2", "4", "6", "16", "current"});
@@ -24,7 +24,7 @@ TEST_CASE("--threads auto: 1, powers of two, usable, online, current", "[bench]"
   CHECK_FALSE(t.back().threads.has_value());
 }
 
-TEST_CASE("--threads lists are validated", "[bench]") {
+TEST_CASE("bench --threads lists are validated", "[bench]") {
   std::vector<ThreadChoice> t;
   REQUIRE(plan_threads("4,1,current,4", 2, 2, t).empty());
   CHECK(labels(t) == std::vector<std::string>{"1", "4", "current"});

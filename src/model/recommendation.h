@@ -1,0 +1,77 @@
+#pragma once
+// What `torchdiag recommend` tells a deployment to run with, and why.
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace torchdiag {
+
+inline constexpr const char* kRecommendSchema = "torchdiag.recommend/1";
+
+/// Where a recommended value came from.
+enum class SettingSource {
+  kComputed,     ///< derived by the policy from the facts (and measurements, when any)
+  kEnvironment,  ///< already set by the user and kept (no --override)
+  kFollows,      ///< copied from its partner variable, which was kept from the environment
+};
+
+/// "computed", "environment" or "follows".
+inline const char* setting_source_name(SettingSource s) {
+  switch (s) {
+    case SettingSource::kEnvironment: return "environment";
+    case SettingSource::kFollows: return "follows";
+    case SettingSource::kComputed: break;
+  }
+  return "computed";
+}
+
+/// One environment variable to set. Values never contain a newline.
+struct EnvSetting {
+  std::string name;
+  std::string value;
+  SettingSource source = SettingSource::kComputed;
+  std::string reason;  ///< the evidence, readable on its own
+};
+
+/// The facts a recommendation rests on (the "facts" object of the JSON form).
+struct RecommendFacts {
+  bool capacity_known = true;           ///< false: CPU facts unreadable, the safe minimum is used
+  int usable_threads = 1;               ///< busy threads the CPUs sustain (see advise/capacity.h)
+  int allowed_cpus = 1;                 ///< ceil(min(quota, affinity count))
+  std::string limited_by;               ///< what set usable_threads: "quota", "affinity", ...
+  std::optional<double> quota_cpus;     ///< CFS quota in CPUs; nullopt when none is set
+  std::string quota_source;             ///< file the quota came from
+  std::optional<std::string> affinity;  ///< CPU list of the affinity mask ("0-3"); nullopt: unknown
+  int affinity_cpus = 1;                ///< CPUs in the mask (intersected with the cpuset)
+  std::optional<int> online_cpus;       ///< CPUs online on the host
+  int workers = 1;                      ///< processes sharing the CPUs (--workers)
+  int streams = 1;                      ///< engine threads per process (--streams)
+};
+
+/// A thread count that was considered, for the evidence table.
+struct Candidate {
+  int threads = 1;      ///< intra-op threads per process
+  std::string label;    ///< what the number is, e.g. "usable threads / (workers x streams)"
+  std::string verdict;  ///< why it was chosen or rejected
+  bool chosen = false;
+};
+
+/// Something that went wrong while gathering facts; the answer fell back to a safe one.
+/// `--strict` turns the first problem into an error.
+struct Problem {
+  std::string message;
+  bool bad_input = false;  ///< caused by the user's input (a path, a variable), not the system
+};
+
+/// The answer of `torchdiag recommend`. Renderers only format this.
+struct Recommendation {
+  std::string mode = "quick";   ///< "quick" (facts only) or "measure" (a short sweep)
+  int omp_num_threads = 1;      ///< the OMP_NUM_THREADS value in `env`, as an int
+  std::vector<EnvSetting> env;  ///< variables to set, in output order
+  RecommendFacts facts;
+  std::vector<Candidate> candidates;  ///< thread counts considered, the chosen one marked
+  std::vector<Problem> problems;      ///< failures met on the way (stderr; --strict fails)
+  std::vector<std::string> warnings;  ///< advice the user should see (stderr)
+};
+
+}  // namespace torchdiag
