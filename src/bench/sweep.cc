@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include <chrono>
+#include <cstdlib>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -51,6 +52,15 @@ std::map<std::string, std::string> worker_environment(const BenchSpec& spec, con
 
 namespace {
 
+/// kRssIntervalS, or $TORCHDIAG_RSS_INTERVAL_S (0 turns sampling off, for measuring
+/// its cost).
+double rss_interval_s() {
+  const char* env = std::getenv("TORCHDIAG_RSS_INTERVAL_S");
+  if (!env) return kRssIntervalS;
+  const auto v = parse_double(env);
+  return v && *v >= 0 ? *v : kRssIntervalS;
+}
+
 std::string describe_failure(const SpawnResult& r, const std::string& worker_error,
                              std::optional<int64_t> last_rss) {
   if (!worker_error.empty()) return worker_error;
@@ -68,64 +78,86 @@ std::string describe_failure(const SpawnResult& r, const std::string& worker_err
   return why;
 }
 
-}  // namespace
+/// One worker process for one configuration: feeds it the spec, follows its JSON
+/// lines, samples its RSS during the timed window.
+class WorkerRun {
+ public:
+  WorkerRun(const PlannedConfig& config, const WorkerLaunch& launch)
+      : config_(config), launch_(launch), rss_(proc_fs_) {}
 
-BenchRow run_in_worker(const PlannedConfig& config, const WorkerLaunch& launch) {
-  const auto& spec = config.spec;
-  SpawnOptions o;
-  o.argv = {launch.worker_path};
-  o.env = worker_environment(spec, launch);
-  o.stdin_text = json{{"command", "bench"}, {"spec", spec_to_json(spec)}}.dump() + "\n";
-  o.timeout_s = spec.timeout_s;
-  std::optional<json> result;
-  std::string worker_error, torch_version;
-  const FsReader proc_fs;
-  RssSampler rss(proc_fs);
-  int pid = 0;
-  bool timing = false;
-  auto t0 = std::chrono::steady_clock::now();
-  const auto since_t0 = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
-  o.tick_s = kRssIntervalS;
-  o.on_start = [&](int p) { pid = p; };
-  o.on_tick = [&](int p) {
-    if (timing) rss.sample(p, since_t0());
-  };
-  o.on_stdout_line = [&](const std::string& line) {
+  BenchRow run() {
+    const auto& spec = config_.spec;
+    SpawnOptions o;
+    o.argv = {launch_.worker_path};
+    o.env = worker_environment(spec, launch_);
+    o.stdin_text = json{{"command", "bench"}, {"spec", spec_to_json(spec)}}.dump() + "\n";
+    o.timeout_s = spec.timeout_s;
+    o.tick_s = sampling_ ? interval_s_ : 0.05;
+    o.on_start = [this](int p) { pid_ = p; };
+    o.on_tick = [this](int p) { if (timing_ && sampling_) rss_.sample(p, since_t0()); };
+    o.on_stdout_line = [this](const std::string& line) { on_line(line); };
+    return to_row(run_process(o));
+  }
+
+ private:
+  double since_t0() const { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count(); }
+
+  void on_line(const std::string& line) {
     const auto msg = json::parse(line, nullptr, false);
     if (msg.is_discarded() || !msg.is_object()) return;
     const auto type = msg.value("type", "");
     if (type == "phase") {
-      timing = msg.value("phase", "") == "timed_start";
-      if (timing) t0 = std::chrono::steady_clock::now();
-      rss.sample(pid, since_t0());
+      timing_ = msg.value("phase", "") == "timed_start";
+      if (timing_) t0_ = std::chrono::steady_clock::now();
+      if (sampling_) rss_.sample(pid_, since_t0());
     }
-    if (type == "hello") torch_version = msg.value("torch_version", "");
-    if (type == "result") result = msg.value("result", json::object());
-    if (type == "error") worker_error = msg.value("message", "worker error");
-  };
-  const auto r = run_process(o);
-  if (r.timed_out) {
-    return failed_row(spec, config.threads_label, "timeout",
-                      fmt::format("timed out after {:.0f} s (--timeout)", spec.timeout_s));
+    if (type == "hello") torch_version_ = msg.value("torch_version", "");
+    if (type == "result") result_ = msg.value("result", json::object());
+    if (type == "error") worker_error_ = msg.value("message", "worker error");
   }
-  if (!r.ok() || !result) {
-    return failed_row(spec, config.threads_label, "failed", describe_failure(r, worker_error, rss.last()));
-  }
-  try {
-    auto row = row_from_worker_result(spec, config.threads_label, *result);
-    row.worker_wall_s = r.wall_s;
-    row.torch_version = torch_version;
-    row.memory.rss_timeline = rss.timeline();
-    row.memory.peak_rss_bytes = rss.peak();
-    row.memory.mean_rss_bytes = rss.mean();
-    if (spec.allocator == "jemalloc" && !row.jemalloc_active) {
-      row.warnings.push_back("jemalloc was preloaded but mallctl did not answer in the worker");
+
+  BenchRow to_row(const SpawnResult& r) const {
+    const auto& spec = config_.spec;
+    if (r.timed_out) {
+      return failed_row(spec, config_.threads_label, "timeout",
+                        fmt::format("timed out after {:.0f} s (--timeout)", spec.timeout_s));
     }
-    return row;
-  } catch (const json::exception& e) {
-    return failed_row(spec, config.threads_label, "failed",
-                      std::string("malformed worker result: ") + e.what());
+    if (!r.ok() || !result_) {
+      return failed_row(spec, config_.threads_label, "failed", describe_failure(r, worker_error_, rss_.last()));
+    }
+    try {
+      auto row = row_from_worker_result(spec, config_.threads_label, *result_);
+      row.worker_wall_s = r.wall_s;
+      row.torch_version = torch_version_;
+      row.memory.rss_timeline = rss_.timeline();
+      row.memory.peak_rss_bytes = rss_.peak();
+      row.memory.mean_rss_bytes = rss_.mean();
+      if (spec.allocator == "jemalloc" && !row.jemalloc_active) {
+        row.warnings.push_back("jemalloc was preloaded but mallctl did not answer in the worker");
+      }
+      return row;
+    } catch (const json::exception& e) {
+      return failed_row(spec, config_.threads_label, "failed", std::string("malformed worker result: ") + e.what());
+    }
   }
+
+  const PlannedConfig& config_;
+  const WorkerLaunch& launch_;
+  const FsReader proc_fs_;
+  RssSampler rss_;
+  const double interval_s_ = rss_interval_s();
+  const bool sampling_ = interval_s_ > 0;
+  int pid_ = 0;
+  bool timing_ = false;
+  std::chrono::steady_clock::time_point t0_ = std::chrono::steady_clock::now();
+  std::optional<json> result_;
+  std::string worker_error_, torch_version_;
+};
+
+}  // namespace
+
+BenchRow run_in_worker(const PlannedConfig& config, const WorkerLaunch& launch) {
+  return WorkerRun(config, launch).run();
 }
 
 }  // namespace torchdiag
