@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "util/utc_time.h"
 #include "common.h"
 #include "probe/env_probe.h"
 #include "probe/inspect_probe.h"
@@ -29,15 +30,6 @@ std::string environ_file(const std::map<std::string, std::string>& vars) {
   return out;
 }
 
-std::string utc_now() {
-  const auto t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 void run_snapshot(const SnapshotOptions& o) {
   namespace fs = std::filesystem;
   std::error_code ec;
@@ -54,7 +46,7 @@ void run_snapshot(const SnapshotOptions& o) {
   char host[256] = {};
   ::gethostname(host, sizeof host - 1);
   const nlohmann::json manifest = {{"schema", "torchdiag.snapshot/1"},
-                                   {"created", utc_now()},
+                                   {"created", utc_now_iso8601()},
                                    {"host", host},
                                    {"torchdiag_version", TORCHDIAG_VERSION},
                                    {"files", reads}};

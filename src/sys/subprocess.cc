@@ -94,33 +94,37 @@ std::string SpawnResult::describe() const {
 
 std::map<std::string, std::string> current_environment() { return live_environment(); }
 
-SpawnResult run_process(const SpawnOptions& o) {
-  SpawnResult r;
+namespace {
+
+struct Pipes {
   Pipe in, out, err, status;
-  if (o.argv.empty() || !in.open() || !out.open() || !err.open() || !status.open()) {
-    r.error = o.argv.empty() ? "no command" : std::strerror(errno);
-    in.close_all(), out.close_all(), err.close_all(), status.close_all();
-    return r;
-  }
-  const auto t0 = Clock::now();
+  bool open() { return in.open() && out.open() && err.open() && status.open(); }
+  void close_all() { in.close_all(), out.close_all(), err.close_all(), status.close_all(); }
+};
+
+/// Forks and execs; returns the pid (or -1 with r.error set). r.started tells
+/// whether exec succeeded (the child reports its errno through the status pipe).
+pid_t start_child(const SpawnOptions& o, Pipes& p, SpawnResult& r) {
   const pid_t pid = ::fork();
   if (pid < 0) {
     r.error = std::strerror(errno);
-    in.close_all(), out.close_all(), err.close_all(), status.close_all();
-    return r;
+    return -1;
   }
-  if (pid == 0) exec_child(o, in, out, err, status);
-  ::close(in.fd[0]), ::close(out.fd[1]), ::close(err.fd[1]), ::close(status.fd[1]);
-  in.fd[0] = out.fd[1] = err.fd[1] = status.fd[1] = -1;
+  if (pid == 0) exec_child(o, p.in, p.out, p.err, p.status);
+  ::close(p.in.fd[0]), ::close(p.out.fd[1]), ::close(p.err.fd[1]), ::close(p.status.fd[1]);
+  p.in.fd[0] = p.out.fd[1] = p.err.fd[1] = p.status.fd[1] = -1;
   int exec_errno = 0;
-  if (::read(status.fd[0], &exec_errno, sizeof exec_errno) == sizeof exec_errno) {
+  if (::read(p.status.fd[0], &exec_errno, sizeof exec_errno) == sizeof exec_errno) {
     r.error = fmt::format("{}: {}", o.argv[0], std::strerror(exec_errno));
   } else {
     r.started = true;
   }
-  status.close_all();
-  if (r.started && o.on_start) o.on_start(pid);
-  ::signal(SIGPIPE, SIG_IGN);
+  p.status.close_all();
+  return pid;
+}
+
+void write_stdin(const SpawnOptions& o, Pipe& in) {
+  ::signal(SIGPIPE, SIG_IGN);  // a child that exits early must not kill us
   size_t written = 0;
   while (written < o.stdin_text.size()) {
     const ssize_t n = ::write(in.fd[1], o.stdin_text.data() + written, o.stdin_text.size() - written);
@@ -128,14 +132,17 @@ SpawnResult run_process(const SpawnOptions& o) {
     written += static_cast<size_t>(n);
   }
   in.close_all();
-  std::string partial;
+}
+
+/// Pumps output, ticks and enforces the timeout until the child exits; returns its status.
+int wait_for_child(const SpawnOptions& o, pid_t pid, Pipes& p, SpawnResult& r, std::string& partial,
+                   Clock::time_point t0) {
   int wstatus = 0;
   auto last_tick = Clock::now();
+  const int ms = std::max(1, static_cast<int>(o.tick_s > 0 ? o.tick_s * 1000 : 50));
   while (true) {
-    const int ms = static_cast<int>(o.tick_s > 0 ? o.tick_s * 1000 : 50);
-    pump(out.fd[0], err.fd[0], std::max(1, ms), r, partial, o);
-    const pid_t done = ::wait4(pid, &wstatus, WNOHANG, &r.usage);
-    if (done == pid) break;
+    pump(p.out.fd[0], p.err.fd[0], ms, r, partial, o);
+    if (::wait4(pid, &wstatus, WNOHANG, &r.usage) == pid) return wstatus;
     if (o.on_tick && std::chrono::duration<double>(Clock::now() - last_tick).count() >= o.tick_s) {
       last_tick = Clock::now();
       o.on_tick(pid);
@@ -146,13 +153,35 @@ SpawnResult run_process(const SpawnOptions& o) {
       ::kill(pid, SIGKILL);
     }
   }
+}
+
+}  // namespace
+
+SpawnResult run_process(const SpawnOptions& o) {
+  SpawnResult r;
+  Pipes p;
+  if (o.argv.empty() || !p.open()) {
+    r.error = o.argv.empty() ? "no command" : std::strerror(errno);
+    p.close_all();
+    return r;
+  }
+  const auto t0 = Clock::now();
+  const pid_t pid = start_child(o, p, r);
+  if (pid < 0) {
+    p.close_all();
+    return r;
+  }
+  if (r.started && o.on_start) o.on_start(pid);
+  write_stdin(o, p.in);
+  std::string partial;
+  const int wstatus = wait_for_child(o, pid, p, r, partial, t0);
   // Collect what is left in the pipes after exit (bounded: a grandchild may hold them).
   const auto drain_start = Clock::now();
-  while ((out.fd[0] >= 0 || err.fd[0] >= 0) && seconds_since(drain_start) < 1.0) {
-    pump(out.fd[0], err.fd[0], 10, r, partial, o);
+  while ((p.out.fd[0] >= 0 || p.err.fd[0] >= 0) && seconds_since(drain_start) < 1.0) {
+    pump(p.out.fd[0], p.err.fd[0], 10, r, partial, o);
   }
   if (!partial.empty() && o.on_stdout_line) o.on_stdout_line(partial);
-  out.close_all(), err.close_all();
+  p.close_all();
   r.wall_s = seconds_since(t0);
   if (WIFEXITED(wstatus)) r.exit_code = WEXITSTATUS(wstatus);
   if (WIFSIGNALED(wstatus)) r.signal = WTERMSIG(wstatus);
