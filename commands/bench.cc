@@ -14,6 +14,7 @@
 #include "bench/spec_json.h"
 #include "bench/sweep.h"
 #include "commands.h"
+#include "util/utc_time.h"
 #include "common.h"
 #include "probe/inspect_probe.h"
 #include "report/bench_json.h"
@@ -166,15 +167,6 @@ void apply_test_hook(std::vector<PlannedConfig>& plan) {
   }
 }
 
-std::string utc_now() {
-  const auto t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 BenchReport make_report(const FsReader& fs) {
   BenchReport report;
   report.context = probe_inspect(fs);
@@ -182,7 +174,7 @@ BenchReport make_report(const FsReader& fs) {
   char host[256] = {};
   ::gethostname(host, sizeof host - 1);
   report.host = host;
-  report.date = utc_now();
+  report.date = utc_now_iso8601();
   const auto gov = fs.read("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor");
   report.governor = gov.ok() ? std::string(trim(gov.text)) : "";
   if (!report.governor.empty() && report.governor != "performance") {

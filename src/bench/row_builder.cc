@@ -1,5 +1,7 @@
 #include "bench/row_builder.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "bench/stats.h"
@@ -75,12 +77,45 @@ void add_quality_warnings(BenchRow& row) {
   }
 }
 
+double cpu_per_op(const BenchRow& row) {
+  return row.iterations > 0 ? row.counters.cpu_time_s / static_cast<double>(row.iterations) : 0;
+}
+
+const BenchRow* one_thread_row(const std::vector<BenchRow>& rows, const BenchRow& row) {
+  for (const auto& other : rows) {
+    if (other.status == "ok" && other.spec.threads == 1 && same_group(row, other)) return &other;
+  }
+  return nullptr;
+}
+
+/// Where sampling gave no spin share: the extra CPU time per call compared with the
+/// 1-thread row of the same group, as a share of this row's CPU time per call.
+/// Appends to spin_reason when no proxy is possible, so run it once per row.
+void apply_spin_proxy(const std::vector<BenchRow>& rows, BenchRow& row) {
+  auto& c = row.counters;
+  if (c.spin_method == kSpinSampling) return;
+  const BenchRow* base = one_thread_row(rows, row);
+  const double cpu = cpu_per_op(row);
+  if (!base || cpu <= 0) {
+    c.spin_fraction.reset();
+    c.spin_method = kSpinUnavailable;
+    c.spin_reason += std::string(c.spin_reason.empty() ? "" : "; ") +
+                     (base ? "no CPU time measured for the proxy"
+                           : "no 1-thread row of the same workload, streams and allocator for the proxy "
+                             "(add 1 to --threads)");
+    return;
+  }
+  c.spin_fraction = std::max(0.0, (cpu - cpu_per_op(*base)) / cpu);
+  c.spin_method = kSpinProxy;  // spin_reason keeps why sampling was not used
+}
+
 }  // namespace
 
 void finalize_rows(std::vector<BenchRow>& rows) {
   for (auto& row : rows) {
     if (row.status != "ok") continue;
     add_quality_warnings(row);
+    apply_spin_proxy(rows, row);
     for (const auto& cur : rows) {
       if (cur.status == "ok" && !cur.spec.threads && same_group(row, cur) && row.latency.p50 > 0) {
         row.speedup_vs_current = cur.latency.p50 / row.latency.p50;

@@ -19,7 +19,9 @@ BenchRow failed_row(const BenchSpec& spec, const std::string& threads_label,
 
 /// Cross-row figures: speed-up relative to the "current" row of the same workload,
 /// streams, inter-op and allocator; the best row (highest throughput) per workload;
-/// warnings for wide spread and outliers. Pure.
+/// warnings for wide spread and outliers; for rows without a sampled spin share,
+/// the labelled proxy from the 1-thread row of the same group (spin_method says
+/// which). Pure; call once per sweep.
 void finalize_rows(std::vector<BenchRow>& rows);
 
 /// For every configuration measured under both glibc and jemalloc: jemalloc/glibc

@@ -2,6 +2,11 @@
 
 #include <sys/resource.h>
 
+#include <cstdlib>
+#include <string_view>
+
+#include <fmt/format.h>
+
 #include "probe/cgroup.h"
 #include "probe/cgroup_files.h"
 #include "sys/fs_reader.h"
@@ -32,7 +37,22 @@ std::optional<CpuStat> read_stat(const std::string& path) {
   return f.ok() ? parse_cpu_stat(f.text) : std::nullopt;
 }
 
+std::unique_ptr<PerfSampler> make_sampler(bool sample_spin, PerfOpenFn open_fn) {
+  if (!sample_spin) return nullptr;
+  PerfSamplerOptions o;
+  o.paranoid = read_perf_paranoid();
+  o.open_fn = open_fn;
+  return std::make_unique<PerfSampler>(o);
+}
+
+int64_t as_count(uint64_t v) { return static_cast<int64_t>(v); }
+
 }  // namespace
+
+bool spin_sampling_switched_off() {
+  const char* v = std::getenv("TORCHDIAG_NO_SAMPLING");
+  return v && *v && std::string_view(v) != "0";
+}
 
 int read_perf_paranoid() {
   const auto f = FsReader().read("/proc/sys/kernel/perf_event_paranoid");
@@ -40,9 +60,11 @@ int read_perf_paranoid() {
   return v ? static_cast<int>(*v) : -1;
 }
 
-WindowCounterProbe::WindowCounterProbe(const std::vector<std::string>& events, PerfOpenFn open_fn)
+WindowCounterProbe::WindowCounterProbe(const std::vector<std::string>& events, PerfOpenFn open_fn,
+                                       bool sample_spin)
     : perf_(PerfCounters::open(events.empty() ? default_perf_events() : events, 0, read_perf_paranoid(),
-                               open_fn)) {
+                               open_fn)),
+      sampler_(make_sampler(sample_spin, open_fn)) {
   const auto cg = probe_cgroup(FsReader(), "/proc/self");
   if (cg.cpu_stat.ok()) {
     stat_path_ = cg.cpu_stat.path;
@@ -58,9 +80,13 @@ void WindowCounterProbe::start() {
   cpu0_ = u.cpu_s;
   vol0_ = u.vol;
   invol0_ = u.invol;
+  if (sampler_) {
+    samples0_ = sampler_->counts();
+    sampler_->enable();
+  }
 }
 
-WindowCounters WindowCounterProbe::stop() const {
+WindowCounters WindowCounterProbe::stop() {
   const auto u = self_usage();
   WindowCounters c;
   c.cpu_time_s = u.cpu_s - cpu0_;
@@ -87,7 +113,39 @@ WindowCounters WindowCounterProbe::stop() const {
   } else {
     c.throttle_reason = stat_reason_.empty() ? "cpu.stat vanished during the run" : stat_reason_;
   }
+  if (sampler_) sampler_->disable();
+  fill_spin(c);
   return c;
+}
+
+void WindowCounterProbe::fill_spin(WindowCounters& c) const {
+  if (!sampler_ || !sampler_->available()) {
+    c.spin_reason = sampler_ ? sampler_->unavailable_reason() : "sampling switched off (TORCHDIAG_NO_SAMPLING)";
+    return;
+  }
+  const auto end = sampler_->counts();
+  c.spin_samples_total = as_count(end.total - samples0_.total);
+  c.spin_samples_openmp = as_count(end.in_openmp - samples0_.in_openmp);
+  c.spin_samples_kernel = as_count(end.in_kernel - samples0_.in_kernel);
+  c.spin_samples_lost = as_count(end.lost - samples0_.lost);
+  if (c.spin_samples_total == 0) {
+    c.spin_reason = "no cpu-clock samples in the timed window (shorter than a sampling period)";
+    return;
+  }
+  const auto total = static_cast<double>(c.spin_samples_total);
+  if (!sampler_->user_only()) c.kernel_fraction = static_cast<double>(c.spin_samples_kernel) / total;
+  if (!sampler_->openmp_runtime_found()) {
+    c.spin_reason = "no OpenMP runtime is loaded in the worker to attribute samples to";
+    return;
+  }
+  c.spin_method = kSpinSampling;
+  c.spin_fraction = static_cast<double>(c.spin_samples_openmp) / total;
+  if (sampler_->user_only()) {
+    c.spin_reason = "kernel samples refused (perf_event_paranoid): a share of user-space CPU time only";
+  }
+  if (c.spin_samples_lost > 0) {
+    c.spin_reason += fmt::format("{}{} samples lost", c.spin_reason.empty() ? "" : "; ", c.spin_samples_lost);
+  }
 }
 
 nlohmann::json counters_to_json(const WindowCounters& c) {
@@ -101,6 +159,12 @@ nlohmann::json counters_to_json(const WindowCounters& c) {
   j["perf_unavailable"] = unavailable;
   j["perf_multiplexed"] = c.perf_multiplexed;
   j["perf_user_only"] = c.perf_user_only;
+  j["spin_fraction"] = c.spin_fraction ? nlohmann::json(*c.spin_fraction) : nlohmann::json(nullptr);
+  j["kernel_fraction"] = c.kernel_fraction ? nlohmann::json(*c.kernel_fraction) : nlohmann::json(nullptr);
+  j["spin_method"] = c.spin_method;
+  j["spin_reason"] = c.spin_reason;
+  j["spin_samples"] = {{"total", c.spin_samples_total}, {"openmp", c.spin_samples_openmp},
+                       {"kernel", c.spin_samples_kernel}, {"lost", c.spin_samples_lost}};
   if (c.throttle) {
     j["throttle"] = {{"nr_periods", c.throttle->nr_periods},
                      {"nr_throttled", c.throttle->nr_throttled},
@@ -111,6 +175,27 @@ nlohmann::json counters_to_json(const WindowCounters& c) {
   }
   return j;
 }
+
+namespace {
+
+std::optional<double> optional_number(const nlohmann::json& j, const char* key) {
+  if (!j.contains(key) || !j[key].is_number()) return std::nullopt;
+  return j[key].get<double>();
+}
+
+void spin_from_json(const nlohmann::json& j, WindowCounters& c) {
+  c.spin_fraction = optional_number(j, "spin_fraction");
+  c.kernel_fraction = optional_number(j, "kernel_fraction");
+  c.spin_method = j.value("spin_method", std::string(kSpinUnavailable));
+  c.spin_reason = j.value("spin_reason", std::string("the worker did not report spin"));
+  const auto samples = j.value("spin_samples", nlohmann::json::object());
+  c.spin_samples_total = samples.value("total", int64_t{0});
+  c.spin_samples_openmp = samples.value("openmp", int64_t{0});
+  c.spin_samples_kernel = samples.value("kernel", int64_t{0});
+  c.spin_samples_lost = samples.value("lost", int64_t{0});
+}
+
+}  // namespace
 
 WindowCounters counters_from_json(const nlohmann::json& j) {
   WindowCounters c;
@@ -125,6 +210,7 @@ WindowCounters counters_from_json(const nlohmann::json& j) {
   }
   c.perf_multiplexed = j.value("perf_multiplexed", false);
   c.perf_user_only = j.value("perf_user_only", false);
+  spin_from_json(j, c);
   if (j.contains("throttle") && j["throttle"].is_object()) {
     const auto& t = j["throttle"];
     c.throttle = CpuStat{t.value("nr_periods", 0LL), t.value("nr_throttled", 0LL),

@@ -18,6 +18,11 @@ struct LatencyStats {
   int outliers = 0;     ///< calls further than 3 scaled MADs from the median
 };
 
+/// Values of WindowCounters::spin_method.
+inline constexpr const char* kSpinSampling = "sampling";
+inline constexpr const char* kSpinProxy = "proxy (extra CPU time vs 1 thread)";
+inline constexpr const char* kSpinUnavailable = "unavailable";
+
 /// Resource use of the worker over the timed window only (getrusage of all its threads).
 struct WindowCounters {
   double cpu_time_s = 0;
@@ -29,6 +34,19 @@ struct WindowCounters {
   std::vector<std::pair<std::string, std::string>> perf_unavailable;  ///< event -> reason
   bool perf_multiplexed = false;    ///< some counter was scaled for multiplexing
   bool perf_user_only = false;      ///< kernel-side counting was refused (paranoid)
+  /// Share (0..1) of the window's CPU time in the OpenMP runtime (spinning or handing
+  /// work over). Sampled: OpenMP samples / all samples. Proxy (set by finalize_rows):
+  /// (CPU time per call - the 1-thread row's) / CPU time per call. nullopt: unknown.
+  std::optional<double> spin_fraction;
+  /// Share (0..1) of sampled CPU time in the kernel (futex waits, sched_yield, page
+  /// faults, the scheduler); nullopt unless sampled with kernel samples allowed.
+  std::optional<double> kernel_fraction;
+  std::string spin_method = kSpinUnavailable;  ///< kSpinSampling, kSpinProxy or kSpinUnavailable
+  std::string spin_reason;          ///< why sampling was not used, or its caveat
+  int64_t spin_samples_total = 0;   ///< cpu-clock samples over the window, all threads
+  int64_t spin_samples_openmp = 0;  ///< of which inside the OpenMP runtime's code
+  int64_t spin_samples_kernel = 0;  ///< of which in kernel mode
+  int64_t spin_samples_lost = 0;    ///< samples the kernel dropped (buffer full)
 };
 
 /// jemalloc's own statistics (mallctl "stats.*"), bytes.

@@ -51,7 +51,7 @@ PerfCapability probe_perf_capability(const FsReader& fs, PerfOpenFn open_fn) {
     return p;
   }
   if (!perf_supported_in_build()) {
-    p.software_reason = p.hardware_reason = explain_perf_errno(0, -1);
+    p.software_reason = p.hardware_reason = "this torchdiag was built without libpfm4 (no perf counters)";
     return p;
   }
   try_open("context-switches", p.paranoid.value_or(-1), open_fn, p.software_events, p.software_reason);

@@ -22,6 +22,18 @@ std::optional<double> perf_value(const WindowCounters& c, const std::string& nam
   return std::nullopt;
 }
 
+/// Share of CPU time spinning in the OpenMP runtime, how it was obtained, and the samples.
+json spin_json(const BenchRow& r) {
+  const auto& c = r.counters;
+  const bool ok = r.status == "ok";
+  return {{"spin_fraction", ok ? opt(c.spin_fraction) : json(nullptr)},
+          {"spin_method", ok ? c.spin_method : std::string(kSpinUnavailable)},
+          {"spin_reason", !ok ? json("no result") : c.spin_reason.empty() ? json(nullptr) : json(c.spin_reason)},
+          {"kernel_fraction", ok ? opt(c.kernel_fraction) : json(nullptr)},
+          {"spin_samples", {{"total", c.spin_samples_total}, {"openmp", c.spin_samples_openmp},
+                            {"kernel", c.spin_samples_kernel}, {"lost", c.spin_samples_lost}}}};
+}
+
 json counters_json(const BenchRow& r) {
   const auto& c = r.counters;
   const bool ok = r.status == "ok";
@@ -44,6 +56,7 @@ json counters_json(const BenchRow& r) {
   j["involuntary_switches_per_op"] =
       r.status == "ok" ? json(per_op(static_cast<double>(c.involuntary_switches), r.iterations))
                        : json(nullptr);
+  j.update(spin_json(r));
   if (c.throttle && r.status == "ok") {
     j["throttled_fraction"] = c.throttle->throttled_fraction();
     j["throttled_s_per_op"] = per_op(c.throttle->throttled_s, r.iterations);

@@ -47,6 +47,16 @@ std::string migrations(const WindowCounters& c, int64_t n) {
   return "-";
 }
 
+/// "12%" sampled, "~12%" for the proxy, "-" when unknown.
+std::string spin_cell(const WindowCounters& c) {
+  if (!c.spin_fraction) return "-";
+  return fmt::format("{}{:.0f}%", c.spin_method == kSpinSampling ? "" : "~", 100 * *c.spin_fraction);
+}
+
+std::string kernel_cell(const WindowCounters& c) {
+  return c.kernel_fraction ? fmt::format("{:.0f}%", 100 * *c.kernel_fraction) : "-";
+}
+
 std::string model_of(const BenchReport& r, const std::string& workload) {
   for (const auto& row : r.rows) {
     if (row.spec.workload == workload && !row.model_label.empty()) return " (model: " + row.model_label + ")";
@@ -56,10 +66,10 @@ std::string model_of(const BenchReport& r, const std::string& workload) {
 
 std::string table(const BenchReport& r, const std::string& workload, bool verbose) {
   std::string out = fmt::format("\n{}{}\n", workload, model_of(r, workload));
-  out += fmt::format("  {:<9} {:>7} {:>7} {:>9} {:>10} {:>10} {:>10} {:>6} {:>12} {:>8} {:>8} {:>8} {:>7}",
+  out += fmt::format("  {:<9} {:>7} {:>7} {:>9} {:>10} {:>10} {:>10} {:>6} {:>12} {:>8} {:>8} {:>8} {:>7} {:>5}",
                      "threads", "interop", "streams", "allocator", "p50", "p90", "p99", "cv",
-                     "items/s", "speedup", "cs/op", "migr/op", "thrott");
-  if (verbose) out += fmt::format(" {:>10} {:>10} {:>8}", "min", "mean", "cpu/op");
+                     "items/s", "speedup", "cs/op", "migr/op", "thrott", "spin");
+  if (verbose) out += fmt::format(" {:>10} {:>10} {:>8} {:>6}", "min", "mean", "cpu/op", "kernel");
   out += "\n";
   for (const auto& row : r.rows) {
     if (row.spec.workload != workload) continue;
@@ -70,16 +80,18 @@ std::string table(const BenchReport& r, const std::string& workload, bool verbos
       continue;
     }
     const auto& c = row.counters;
-    out += fmt::format(" {}{:<9} {:>7} {:>7} {:>9} {:>10} {:>10} {:>10} {:>5.1f}% {:>12.1f} {:>8} {:>8.2f} {:>8} {:>7}",
+    out += fmt::format(" {}{:<9} {:>7} {:>7} {:>9} {:>10} {:>10} {:>10} {:>5.1f}% {:>12.1f} {:>8} {:>8.2f} {:>8} {:>7} {:>5}",
                        mark, row.threads_label, interop_label(row), row.spec.streams, row.spec.allocator,
                        format_duration(row.latency.p50), format_duration(row.latency.p90),
                        format_duration(row.latency.p99), 100 * row.latency.cv, row.throughput_per_s,
                        row.speedup_vs_current ? fmt::format("{:.2f}x", *row.speedup_vs_current) : "-",
                        per_op(switches(c), row.iterations), migrations(c, row.iterations),
-                       c.throttle ? fmt::format("{:.0f}%", 100 * c.throttle->throttled_fraction()) : "-");
+                       c.throttle ? fmt::format("{:.0f}%", 100 * c.throttle->throttled_fraction()) : "-",
+                       spin_cell(c));
     if (verbose) {
-      out += fmt::format(" {:>10} {:>10} {:>8}", format_duration(row.latency.min),
-                         format_duration(row.latency.mean), format_duration(per_op(c.cpu_time_s, row.iterations)));
+      out += fmt::format(" {:>10} {:>10} {:>8} {:>6}", format_duration(row.latency.min),
+                         format_duration(row.latency.mean), format_duration(per_op(c.cpu_time_s, row.iterations)),
+                         kernel_cell(c));
     }
     out += "\n";
   }
@@ -115,6 +127,13 @@ std::string counters_text(const BenchReport& r) {
     out += fmt::format("  {} threads={} streams={}:{}{}\n", row.spec.workload, row.threads_label,
                        row.spec.streams, line.empty() ? " none" : line,
                        row.counters.perf_multiplexed ? " (multiplexed, scaled)" : "");
+    const auto& c = row.counters;
+    const bool sampled = c.spin_method == kSpinSampling;
+    out += fmt::format("    spin {} [{}]: {} cpu-clock samples, {} in the OpenMP runtime, {} in the kernel, {} lost{}\n",
+                       spin_cell(c), c.spin_method, c.spin_samples_total, c.spin_samples_openmp,
+                       c.spin_samples_kernel, c.spin_samples_lost,
+                       sampled && !c.spin_reason.empty() ? "; " + c.spin_reason : "");
+    if (!sampled && !c.spin_reason.empty()) reasons.insert("spin sampling: " + c.spin_reason);
     for (const auto& [name, reason] : row.counters.perf_unavailable) reasons.insert(name + ": " + reason);
     if (!row.counters.throttle) reasons.insert("throttling: " + row.counters.throttle_reason);
   }
@@ -171,7 +190,8 @@ std::string bench_to_text(const BenchReport& r, bool verbose) {
   std::string out = facts_line(r);
   for (const auto& w : workloads_of(r)) out += table(r, w, verbose) + "\n" + bar_chart(r, w);
   out += "\n* best throughput per workload; speedup = p50 of 'current' / p50 of the row; "
-         "cs/op = context switches per call; migr/op = CPU migrations per call; thrott = CFS periods throttled\n";
+         "cs/op = context switches per call; migr/op = CPU migrations per call; thrott = CFS periods throttled;\n"
+         "  spin = share of CPU time in the OpenMP runtime, sampled (~: proxy, extra CPU time vs 1 thread)\n";
   out += memory_text(r);
   if (verbose) out += counters_text(r);
   return out + warnings_text(r);

@@ -57,31 +57,6 @@ std::string check_perf_event_name(const std::string& name) {
   return encode(name, attr);
 }
 
-std::string explain_perf_errno(int err, int paranoid) {
-  switch (err) {
-    case EACCES:
-      return fmt::format("permission denied (EACCES): perf_event_paranoid is {}; lower it "
-                         "(sysctl kernel.perf_event_paranoid=1) or grant CAP_PERFMON",
-                         paranoid < 0 ? std::string("unknown") : std::to_string(paranoid));
-    case EPERM:
-      return "blocked (EPERM): a seccomp profile or missing capability denies perf_event_open "
-             "(Docker's default profile does): run with --cap-add PERFMON or a seccomp profile "
-             "that allows it";
-    case ENOENT:
-    case EOPNOTSUPP:
-      return fmt::format("not supported here ({}): no PMU for this event, typical in VMs",
-                         err == ENOENT ? "ENOENT" : "EOPNOTSUPP");
-    case ENOSYS:
-      return "perf_event_open does not exist in this kernel (ENOSYS)";
-    case EMFILE:
-      return "too many open files (EMFILE)";
-    case EINVAL:
-      return "the kernel rejected the event attributes (EINVAL)";
-    default:
-      return fmt::format("perf_event_open failed: {}", std::strerror(err));
-  }
-}
-
 PerfCounters PerfCounters::open(const std::vector<std::string>& names, int pid, int paranoid,
                                 PerfOpenFn open_fn) {
   if (!open_fn) open_fn = real_perf_open;

@@ -17,8 +17,6 @@ const std::vector<std::string>& default_perf_events() {
 
 std::string check_perf_event_name(const std::string&) { return ""; }
 
-std::string explain_perf_errno(int, int) { return kReason; }
-
 PerfCounters PerfCounters::open(const std::vector<std::string>& names, int, int, PerfOpenFn) {
   PerfCounters out;
   for (const auto& n : names) out.unavailable_.push_back({n, kReason});

@@ -1,0 +1,38 @@
+// What perf_event_open errors mean, shared by the counting code and its stub twin
+// (sampling works without libpfm4, so its reasons must not depend on it).
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "sys/perf_counters.h"
+
+namespace torchdiag {
+
+std::string explain_perf_errno(int err, int paranoid) {
+  switch (err) {
+    case EACCES:
+      return fmt::format("permission denied (EACCES): perf_event_paranoid is {}; lower it "
+                         "(sysctl kernel.perf_event_paranoid=1) or grant CAP_PERFMON",
+                         paranoid < 0 ? std::string("unknown") : std::to_string(paranoid));
+    case EPERM:
+      return "blocked (EPERM): a seccomp profile or missing capability denies perf_event_open "
+             "(Docker's default profile does): run with --cap-add PERFMON or a seccomp profile "
+             "that allows it";
+    case ENOENT:
+    case EOPNOTSUPP:
+      return fmt::format("not supported here ({}): no PMU for this event, typical in VMs",
+                         err == ENOENT ? "ENOENT" : "EOPNOTSUPP");
+    case ENOSYS:
+      return "perf_event_open does not exist in this kernel (ENOSYS)";
+    case EMFILE:
+      return "too many open files (EMFILE)";
+    case EINVAL:
+      return "the kernel rejected the event attributes (EINVAL)";
+    default:
+      return fmt::format("perf_event_open failed: {}", std::strerror(err));
+  }
+}
+
+}  // namespace torchdiag
