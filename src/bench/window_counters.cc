@@ -54,6 +54,12 @@ bool spin_sampling_switched_off() {
   return v && *v && std::string_view(v) != "0";
 }
 
+/// TORCHDIAG_NO_COUNTERS=1: open no perf counters (to measure what counting costs).
+bool counting_switched_off() {
+  const char* v = std::getenv("TORCHDIAG_NO_COUNTERS");
+  return v && *v && std::string_view(v) != "0";
+}
+
 int read_perf_paranoid() {
   const auto f = FsReader().read("/proc/sys/kernel/perf_event_paranoid");
   const auto v = f.ok() ? parse_int(trim(f.text)) : std::nullopt;
@@ -62,8 +68,10 @@ int read_perf_paranoid() {
 
 WindowCounterProbe::WindowCounterProbe(const std::vector<std::string>& events, PerfOpenFn open_fn,
                                        bool sample_spin)
-    : perf_(PerfCounters::open(events.empty() ? default_perf_events() : events, 0, read_perf_paranoid(),
-                               open_fn)),
+    : perf_(counting_switched_off()
+                ? PerfCounters()
+                : PerfCounters::open(events.empty() ? default_perf_events() : events, 0, read_perf_paranoid(),
+                                     open_fn)),
       sampler_(make_sampler(sample_spin, open_fn)) {
   const auto cg = probe_cgroup(FsReader(), "/proc/self");
   if (cg.cpu_stat.ok()) {

@@ -98,3 +98,26 @@ TEST_CASE("wide spread and outliers produce row warnings", "[bench]") {
   CHECK(rows[0].warnings[0].find("spread too wide") != std::string::npos);
   CHECK(rows[0].warnings[1].find("1 outlier") != std::string::npos);
 }
+
+TEST_CASE("allocator comparison: jemalloc / glibc ratios per configuration", "[bench][memory]") {
+  BenchSpec spec;
+  spec.threads = 2;
+  auto glibc = row_from_worker_result(spec, "2", fake_result(0.010, 10, 1));
+  glibc.memory.peak_rss_bytes = 300;
+  glibc.memory.mean_rss_bytes = 200;
+  spec.allocator = "jemalloc";
+  auto je = row_from_worker_result(spec, "2", fake_result(0.008, 10, 1));
+  je.memory.peak_rss_bytes = 198;
+  je.memory.mean_rss_bytes = 94;
+  auto other_threads = je;
+  other_threads.threads_label = "1";
+  const auto c = compare_allocators({glibc, je, other_threads});
+  REQUIRE(c.size() == 1);  // the 1-thread jemalloc row has no glibc partner
+  CHECK(c[0].threads_label == "2");
+  CHECK(*c[0].peak_rss_ratio == Approx(0.66));
+  CHECK(*c[0].mean_rss_ratio == Approx(0.47));
+  CHECK(c[0].p50_ratio == Approx(0.8));
+  je.memory.peak_rss_bytes.reset();
+  const auto partial = compare_allocators({glibc, je});
+  CHECK_FALSE(partial[0].peak_rss_ratio.has_value());
+}
