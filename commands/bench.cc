@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <climits>
+#include <cmath>
 #include <cstdlib>
 #include <ctime>
 
@@ -49,7 +50,7 @@ struct BenchOptions {
   std::string output;
   std::string plot;
   std::string events;
-  double duration_s = 0;
+  double duration_s = std::nan("");  ///< NaN: --duration not given
   bool vary_batch = false;
   bool verbose = false;
 };
@@ -114,10 +115,10 @@ BenchSpec base_spec(const BenchOptions& o) {
   if (!(o.min_time_s >= 0 && o.min_time_s <= 3600)) usage_error("--min-time must be 0..3600 seconds");
   if (!(o.timeout_s > 0)) usage_error("--timeout must be more than 0 seconds");
   s.warmup = o.warmup, s.min_time_s = o.min_time_s, s.repetitions = o.repetitions, s.timeout_s = o.timeout_s;
-  if (o.duration_s != 0 || o.vary_batch) {
+  if (!std::isnan(o.duration_s) || o.vary_batch) {
+    if (std::isnan(o.duration_s)) usage_error("--vary-batch belongs to a soak: give --duration SECONDS");
     if (!(o.duration_s > 0 && o.duration_s <= 7 * 86400)) {
-      usage_error(o.duration_s == 0 ? "--duration: give the soak length in seconds, more than 0"
-                                    : "--duration must be more than 0 seconds (and at most a week)");
+      usage_error("--duration must be more than 0 seconds (and at most a week)");
     }
     const auto& w = o.workloads;
     if (!w.empty() && std::find(w.begin(), w.end(), "forward") == w.end()) {
@@ -201,7 +202,7 @@ void run_bench(const BenchOptions& o, int& exit_code) {
     usage_error(fmt::format("--format '{}': unknown format (expected text, json, csv or markdown)", o.format));
   }
   auto workloads = checked_workloads(o);
-  if (o.duration_s > 0 && o.workloads.empty()) workloads = {"forward"};  // a soak is about a model
+  if (!std::isnan(o.duration_s) && o.workloads.empty()) workloads = {"forward"};  // a soak is about a model
   const auto base = base_spec(o);
   const auto allocators = checked_allocators(o.allocators);
   const FsReader fs;
