@@ -25,16 +25,47 @@ bool pfm_ready() {
   return ok;
 }
 
-/// libpfm4 fills type/config; the rest is ours. "" or libpfm4's error.
+/// The generic events of the default set, as perf(1) names them. Encoding them
+/// directly skips pfm_initialize(), which scans every PMU table and costs
+/// milliseconds: too much for `inspect` in an entrypoint. Values from
+/// <linux/perf_event.h>; libpfm4 encodes the same names to the same pairs.
+bool encode_generic(const std::string& name, perf_event_attr& attr) {
+  struct Generic {
+    const char* name;
+    uint32_t type;
+    uint64_t config;
+  };
+  static constexpr Generic kGeneric[] = {
+      {"task-clock", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_TASK_CLOCK},
+      {"cpu-clock", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CPU_CLOCK},
+      {"context-switches", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CONTEXT_SWITCHES},
+      {"cpu-migrations", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CPU_MIGRATIONS},
+      {"page-faults", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_PAGE_FAULTS},
+      {"cycles", PERF_TYPE_HARDWARE, PERF_COUNT_HW_CPU_CYCLES},
+      {"instructions", PERF_TYPE_HARDWARE, PERF_COUNT_HW_INSTRUCTIONS},
+      {"cache-misses", PERF_TYPE_HARDWARE, PERF_COUNT_HW_CACHE_MISSES},
+  };
+  for (const auto& g : kGeneric) {
+    if (name != g.name) continue;
+    attr.type = g.type;
+    attr.config = g.config;
+    return true;
+  }
+  return false;
+}
+
+/// Type/config from the table above or libpfm4; the rest is ours. "" or libpfm4's error.
 std::string encode(const std::string& name, perf_event_attr& attr) {
-  if (!pfm_ready()) return "libpfm4 failed to initialise";
   std::memset(&attr, 0, sizeof attr);
-  pfm_perf_encode_arg_t arg;
-  std::memset(&arg, 0, sizeof arg);
-  arg.attr = &attr;
-  arg.size = sizeof arg;
-  const int ret = pfm_get_os_event_encoding(name.c_str(), PFM_PLM0 | PFM_PLM3, PFM_OS_PERF_EVENT, &arg);
-  if (ret != PFM_SUCCESS) return pfm_strerror(ret);
+  if (!encode_generic(name, attr)) {
+    if (!pfm_ready()) return "libpfm4 failed to initialise";
+    pfm_perf_encode_arg_t arg;
+    std::memset(&arg, 0, sizeof arg);
+    arg.attr = &attr;
+    arg.size = sizeof arg;
+    const int ret = pfm_get_os_event_encoding(name.c_str(), PFM_PLM0 | PFM_PLM3, PFM_OS_PERF_EVENT, &arg);
+    if (ret != PFM_SUCCESS) return pfm_strerror(ret);
+  }
   attr.size = sizeof attr;
   attr.inherit = 1;
   attr.exclude_hv = 1;

@@ -60,12 +60,14 @@ label, rec, sweep = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3]
 n = rec["omp_num_threads"]
 rows = [r for r in sweep["results"] if r["status"] == "ok"]
 tput = {r["threads_label"]: r["throughput_per_s"] for r in rows}
-best_label = max(tput, key=tput.get)
+explicit = {k: v for k, v in tput.items() if k != "current"}
+best_label = max(explicit, key=explicit.get)
 chosen = tput.get(str(n))
 cur = tput.get("current")
+cur_threads = next((r["intra_op_threads_actual"] for r in rows if r["threads_label"] == "current"), None)
 print(f"{label}: recommended {n} thread(s); sweep " + ", ".join(f"{k}={v:.2f}/s" for k, v in tput.items()) +
-      f"; recommended/best {chosen/tput[best_label]:.1%} (best: {best_label})" +
-      (f"; speed-up over LibTorch default {chosen/cur:.2f}x" if cur else ""))
+      f"; recommended/best explicit setting {chosen/explicit[best_label]:.1%} (best: {best_label})" +
+      (f"; speed-up over LibTorch default ({cur_threads} thread(s)) {chosen/cur:.2f}x" if cur else ""))
 PY
 }
 
