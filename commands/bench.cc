@@ -28,6 +28,7 @@
 #include "sys/worker_path.h"
 #include "util/model_file.h"
 #include "util/strings.h"
+#include "sys/kernel_paths.h"
 
 namespace torchdiag::cli {
 namespace {
@@ -176,7 +177,7 @@ BenchReport make_report(const FsReader& fs) {
   ::gethostname(host, sizeof host - 1);
   report.host = host;
   report.date = utc_now_iso8601();
-  const auto gov = fs.read("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor");
+  const auto gov = fs.read(paths::kGovernorCpu0);
   report.governor = gov.ok() ? std::string(trim(gov.text)) : "";
   if (!report.governor.empty() && report.governor != "performance") {
     report.warnings.push_back("CPU frequency governor is '" + report.governor +

@@ -18,6 +18,7 @@
 #include "report/inspect_json.h"
 #include "report/inspect_text.h"
 #include "sys/subprocess.h"
+#include "sys/kernel_paths.h"
 
 namespace torchdiag::cli {
 namespace {
@@ -44,7 +45,7 @@ void check_root(const std::string& root) {
 
 void check_pid(const FsReader& fs, int pid) {
   if (pid <= 0) usage_error(fmt::format("--pid {}: not a process id", pid));
-  if (!fs.is_dir("/proc/" + std::to_string(pid))) {
+  if (!fs.is_dir(paths::proc_dir(pid))) {
     usage_error(fmt::format("--pid {}: no such process", pid));
   }
 }
@@ -73,7 +74,7 @@ void run_inspect(const InspectOptions& o, int& exit_code) {
   report.capacity = compute_capacity(report.cpu, report.cgroup);
   if (pid) {
     report.process = probe_process(fs, *pid);
-    if (report.process->comm.empty() && !fs.is_dir("/proc/" + std::to_string(*pid))) {
+    if (report.process->comm.empty() && !fs.is_dir(paths::proc_dir(*pid))) {
       runtime_error(fmt::format("--pid {}: the process exited while being read", *pid));
     }
   }

@@ -22,6 +22,7 @@
 #include "sys/exec.h"
 #include "sys/fs_reader.h"
 #include "recommend_measure.h"
+#include "sys/kernel_paths.h"
 
 namespace torchdiag::cli {
 namespace {
@@ -84,7 +85,7 @@ void check_usage(const RecommendOptions& o) {
 /// The variables the user already set: the live environment unless a snapshot is
 /// analysed for printing (then the snapshot's, which may be unknown).
 std::map<std::string, std::string> fallback_env(const RecommendOptions& o) {
-  if (o.exec || o.root.empty()) return probe_env(FsReader(), "/proc/self").vars;
+  if (o.exec || o.root.empty()) return probe_env(FsReader(), paths::proc_dir()).vars;
   return {};
 }
 
@@ -93,7 +94,7 @@ Recommendation quick_recommendation(const RecommendOptions& o, const RecommendRe
   auto report = probe_inspect(fs);
   report.capacity = compute_capacity(report.cpu, report.cgroup);
   // --exec: the command inherits this process's environment, not the snapshot's.
-  if (o.exec) report.env = probe_env(FsReader(), "/proc/self");
+  if (o.exec) report.env = probe_env(FsReader(), paths::proc_dir());
   auto inputs = inputs_from_report(report, request);
   if (o.measure.wanted()) {
     try {

@@ -15,6 +15,7 @@
 #include "probe/inspect_probe.h"
 #include "sys/environment.h"
 #include "sys/snapshot_writer.h"
+#include "sys/kernel_paths.h"
 
 namespace torchdiag::cli {
 namespace {
@@ -40,7 +41,7 @@ void run_snapshot(const SnapshotOptions& o) {
   FsReader live;
   live.record_reads_into(&reads);
   probe_inspect(live);
-  live.read("/proc/self/status");  // affinity for --root
+  live.read(paths::proc_dir() + "/status");  // affinity for --root
   // Only the thread-related variables: the rest of an environment may hold secrets.
   const auto env = filter_thread_env(live_environment());
   char host[256] = {};
@@ -52,7 +53,7 @@ void run_snapshot(const SnapshotOptions& o) {
                                    {"files", reads}};
   live.record_reads_into(nullptr);
   const std::map<std::string, std::string> extra = {
-      {"/proc/self/environ", environ_file(env)},
+      {paths::proc_dir() + "/environ", environ_file(env)},
       {"/torchdiag-snapshot.json", manifest.dump(2) + "\n"}};
   const auto err = write_snapshot(live, reads, extra, o.dir);
   if (!err.empty()) runtime_error(err);

@@ -11,6 +11,7 @@
 #include "probe/cgroup_files.h"
 #include "sys/fs_reader.h"
 #include "util/strings.h"
+#include "sys/kernel_paths.h"
 
 namespace torchdiag {
 namespace {
@@ -61,7 +62,7 @@ bool counting_switched_off() {
 }
 
 int read_perf_paranoid() {
-  const auto f = FsReader().read("/proc/sys/kernel/perf_event_paranoid");
+  const auto f = FsReader().read(paths::kPerfParanoid);
   const auto v = f.ok() ? parse_int(trim(f.text)) : std::nullopt;
   return v ? static_cast<int>(*v) : -1;
 }
@@ -73,7 +74,7 @@ WindowCounterProbe::WindowCounterProbe(const std::vector<std::string>& events, P
                 : PerfCounters::open(events.empty() ? default_perf_events() : events, 0, read_perf_paranoid(),
                                      open_fn)),
       sampler_(make_sampler(sample_spin, open_fn)) {
-  const auto cg = probe_cgroup(FsReader(), "/proc/self");
+  const auto cg = probe_cgroup(FsReader(), paths::proc_dir());
   if (cg.cpu_stat.ok()) {
     stat_path_ = cg.cpu_stat.path;
   } else {

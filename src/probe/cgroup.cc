@@ -7,6 +7,7 @@
 #include "probe/cgroup_files.h"
 #include "probe/mountinfo.h"
 #include "util/strings.h"
+#include "sys/kernel_paths.h"
 
 namespace torchdiag {
 namespace {
@@ -188,7 +189,7 @@ void probe_stat(const FsReader& fs, const Hierarchy& h, CgroupFacts& out) {
 }
 
 void probe_pressure(const FsReader& fs, const std::optional<Hierarchy>& h, CgroupFacts& out) {
-  std::string path = "/proc/pressure/cpu";
+  std::string path = paths::kPressureCpu;
   if (h && h->version == 2) path = join_path(h->dir, "cpu.pressure");
   const auto f = fs.read(path);
   if (!f.ok()) {

@@ -6,12 +6,13 @@
 #include <utility>
 
 #include "util/strings.h"
+#include "sys/kernel_paths.h"
 
 namespace torchdiag {
 namespace {
 
-const std::string kCpuDir = "/sys/devices/system/cpu";
-const std::string kNodeDir = "/sys/devices/system/node";
+using paths::kCpuDir;
+using paths::kNodeDir;
 
 Fact<CpuSet> read_cpu_list(const FsReader& fs, const std::string& path) {
   const auto f = fs.read(path);

@@ -1,6 +1,7 @@
 #include "probe/env_probe.h"
 
 #include "sys/environment.h"
+#include "sys/kernel_paths.h"
 
 namespace torchdiag {
 
@@ -15,7 +16,7 @@ std::map<std::string, std::string> filter_thread_env(const std::map<std::string,
 
 EnvFacts probe_env(const FsReader& fs, const std::string& proc_dir, bool force_file) {
   EnvFacts out;
-  if (fs.is_live() && proc_dir == "/proc/self" && !force_file) {
+  if (fs.is_live() && proc_dir == paths::proc_dir() && !force_file) {
     out.vars = filter_thread_env(live_environment());
     out.source = "process environment";
     return out;

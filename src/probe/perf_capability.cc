@@ -2,6 +2,7 @@
 
 #include "probe/process_status.h"
 #include "util/strings.h"
+#include "sys/kernel_paths.h"
 
 namespace torchdiag {
 namespace {
@@ -35,8 +36,8 @@ bool capability_set(const std::string& cap_eff_hex, int cap) {
 
 PerfCapability probe_perf_capability(const FsReader& fs, PerfOpenFn open_fn) {
   PerfCapability p;
-  p.paranoid = read_int_file(fs, "/proc/sys/kernel/perf_event_paranoid");
-  const auto status = fs.read("/proc/self/status");
+  p.paranoid = read_int_file(fs, paths::kPerfParanoid);
+  const auto status = fs.read(paths::proc_dir() + "/status");
   if (status.ok()) {
     if (const auto s = status_field(status.text, "Seccomp")) {
       if (const auto v = parse_int(*s)) p.seccomp_mode = static_cast<int>(*v);

@@ -5,6 +5,7 @@
 #include "probe/process_status.h"
 #include "probe/threadpool_libs.h"
 #include "util/strings.h"
+#include "sys/kernel_paths.h"
 
 namespace torchdiag {
 namespace {
@@ -20,7 +21,7 @@ long long field_int(const std::string& status, const char* name) {
 ProcessFacts probe_process(const FsReader& fs, int pid) {
   ProcessFacts out;
   out.pid = pid;
-  const std::string dir = "/proc/" + std::to_string(pid);
+  const std::string dir = paths::proc_dir(pid);
   out.comm = std::string(trim(fs.read(dir + "/comm").text));
   for (const auto& tid : fs.list_dir(dir + "/task")) {
     const auto status = fs.read(dir + "/task/" + tid + "/status");

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "util/strings.h"
+#include "sys/kernel_paths.h"
 
 namespace torchdiag {
 
@@ -20,7 +21,7 @@ std::optional<int64_t> parse_vm_rss_bytes(std::string_view status_text) {
 }
 
 std::optional<int64_t> RssSampler::sample(int pid, double t_s) {
-  const auto f = fs_.read("/proc/" + std::to_string(pid) + "/status");
+  const auto f = fs_.read(paths::proc_dir(pid) + "/status");
   if (!f.ok()) return std::nullopt;
   const auto rss = parse_vm_rss_bytes(f.text);
   if (rss) timeline_.emplace_back(t_s, *rss);
