@@ -12,10 +12,7 @@ namespace {
 std::optional<int> positive_int(const std::map<std::string, std::string>& vars,
                                 const std::string& name) {
   const auto it = vars.find(name);
-  if (it == vars.end()) return std::nullopt;
-  const auto v = parse_int(trim(it->second));
-  if (!v || *v <= 0 || *v > 1000000) return std::nullopt;
-  return static_cast<int>(*v);
+  return it == vars.end() ? std::nullopt : parse_thread_count(it->second);
 }
 
 Finding make(std::string id, Severity s, std::string message, std::string fix) {
@@ -154,6 +151,12 @@ void check_cgroup_warnings(const InspectReport& r, std::vector<Finding>& out) {
 }
 
 }  // namespace
+
+std::optional<int> parse_thread_count(std::string_view value) {
+  const auto v = parse_int(trim(value));
+  if (!v || *v <= 0 || *v > 1000000) return std::nullopt;
+  return static_cast<int>(*v);
+}
 
 std::optional<int> env_intra_op_threads(const std::map<std::string, std::string>& vars) {
   if (const auto mkl = positive_int(vars, "MKL_NUM_THREADS")) return mkl;

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "advise/capacity.h"
+#include "advise/findings.h"
 #include "util/cpu_list.h"
 #include "util/strings.h"
 
@@ -13,7 +14,6 @@ namespace {
 
 constexpr const char* kOmp = "OMP_NUM_THREADS";
 constexpr const char* kMkl = "MKL_NUM_THREADS";
-constexpr long long kMaxThreads = 1000000;  // larger values are typos, not thread counts
 
 std::string count(long long n, const char* one, const char* many) {
   return fmt::format("{} {}", n, n == 1 ? one : many);
@@ -97,8 +97,7 @@ Existing find_existing(const std::map<std::string, std::string>& env, const std:
   if (it == env.end()) return e;
   e.present = true;
   e.raw = it->second;
-  const auto v = parse_int(trim(e.raw));
-  if (v && *v > 0 && *v <= kMaxThreads) e.value = static_cast<int>(*v);
+  e.value = parse_thread_count(e.raw);
   return e;
 }
 

@@ -77,9 +77,7 @@ void add_quality_warnings(BenchRow& row) {
   }
 }
 
-double cpu_per_op(const BenchRow& row) {
-  return row.iterations > 0 ? row.counters.cpu_time_s / static_cast<double>(row.iterations) : 0;
-}
+double cpu_per_op(const BenchRow& row) { return per_op(row.counters.cpu_time_s, row.iterations); }
 
 const BenchRow* one_thread_row(const std::vector<BenchRow>& rows, const BenchRow& row) {
   for (const auto& other : rows) {

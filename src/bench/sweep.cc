@@ -70,11 +70,7 @@ std::string describe_failure(const SpawnResult& r, const std::string& worker_err
     return why;
   }
   std::string why = "torchdiag-worker " + r.describe();
-  const auto err = trim(r.stderr_text);
-  if (!err.empty()) {
-    const auto lines = split(err, '\n');
-    why += ": " + std::string(trim(lines.back()));
-  }
+  if (const auto err = last_line(r.stderr_text); !err.empty()) why += ": " + err;
   return why;
 }
 

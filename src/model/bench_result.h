@@ -47,6 +47,19 @@ struct WindowCounters {
   int64_t spin_samples_openmp = 0;  ///< of which inside the OpenMP runtime's code
   int64_t spin_samples_kernel = 0;  ///< of which in kernel mode
   int64_t spin_samples_lost = 0;    ///< samples the kernel dropped (buffer full)
+
+  /// A perf event's delta over the window, nullopt when it was not counted.
+  std::optional<double> perf_value(const std::string& name) const {
+    for (const auto& [n, v] : perf) {
+      if (n == name) return v;
+    }
+    return std::nullopt;
+  }
+  /// perf's context-switches when counted, else getrusage's voluntary + involuntary.
+  double context_switches() const {
+    const auto cs = perf_value("context-switches");
+    return cs ? *cs : static_cast<double>(voluntary_switches + involuntary_switches);
+  }
 };
 
 /// jemalloc's own statistics (mallctl "stats.*"), bytes.
@@ -70,6 +83,9 @@ struct AllocatorComparison {
   std::optional<double> peak_rss_ratio, mean_rss_ratio;
   double p50_ratio = 0;
 };
+
+/// `total` divided by `ops` calls; 0 when there were none.
+inline double per_op(double total, int64_t ops) { return ops > 0 ? total / static_cast<double>(ops) : 0; }
 
 /// One configuration's outcome: a row of the bench table.
 struct BenchRow {

@@ -7,7 +7,7 @@
 namespace torchdiag {
 
 /// Thread-related environment: the live environment when `fs` is live and `proc_dir`
-/// is "/proc/self", otherwise `<proc_dir>/environ` under the reader's root.
+/// is paths::proc_dir() (this process), otherwise `<proc_dir>/environ` under the reader's root.
 EnvFacts probe_env(const FsReader& fs, const std::string& proc_dir, bool force_file = false);
 
 /// Keeps only the names in thread_env_names().

@@ -51,10 +51,6 @@ PerfCapability probe_perf_capability(const FsReader& fs, PerfOpenFn open_fn) {
     p.software_reason = p.hardware_reason = "not tried under --root";
     return p;
   }
-  if (!perf_supported_in_build()) {
-    p.software_reason = p.hardware_reason = "this torchdiag was built without libpfm4 (no perf counters)";
-    return p;
-  }
   try_open("context-switches", p.paranoid.value_or(-1), open_fn, p.software_events, p.software_reason);
   try_open("cycles", p.paranoid.value_or(-1), open_fn, p.hardware_events, p.hardware_reason);
   return p;

@@ -15,11 +15,6 @@ TorchFacts unavailable(std::string reason) {
   return t;
 }
 
-std::string last_line(const std::string& text) {
-  const auto lines = split(std::string(trim(text)), '\n');
-  return lines.empty() ? "" : std::string(trim(lines.back()));
-}
-
 }  // namespace
 
 TorchFacts torch_from_json(const json& j) {

@@ -13,15 +13,6 @@ namespace {
 json opt(const std::optional<int>& v) { return v ? json(*v) : json(nullptr); }
 json opt(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
 
-double per_op(double total, int64_t ops) { return ops > 0 ? total / static_cast<double>(ops) : 0; }
-
-std::optional<double> perf_value(const WindowCounters& c, const std::string& name) {
-  for (const auto& [n, v] : c.perf) {
-    if (n == name) return v;
-  }
-  return std::nullopt;
-}
-
 /// Share of CPU time spinning in the OpenMP runtime, how it was obtained, and the samples.
 json spin_json(const BenchRow& r) {
   const auto& c = r.counters;
@@ -47,11 +38,10 @@ json counters_json(const BenchRow& r) {
   j["counters_user_only"] = c.perf_user_only;
   j["cpu_time_per_op_s"] = ok ? json(per_op(c.cpu_time_s, r.iterations)) : json(nullptr);
   // perf's context-switches when it could count, else getrusage's (the same events).
-  const auto cs = perf_value(c, "context-switches");
-  const double switches = cs ? *cs : static_cast<double>(c.voluntary_switches + c.involuntary_switches);
-  j["context_switches_per_op"] = ok ? json(per_op(switches, r.iterations)) : json(nullptr);
+  const auto cs = c.perf_value("context-switches");
+  j["context_switches_per_op"] = ok ? json(per_op(c.context_switches(), r.iterations)) : json(nullptr);
   j["context_switches_source"] = cs ? "perf" : "getrusage";
-  const auto migrations = perf_value(c, "cpu-migrations");
+  const auto migrations = c.perf_value("cpu-migrations");
   j["cpu_migrations_per_op"] = ok && migrations ? json(per_op(*migrations, r.iterations)) : json(nullptr);
   j["involuntary_switches_per_op"] =
       r.status == "ok" ? json(per_op(static_cast<double>(c.involuntary_switches), r.iterations))

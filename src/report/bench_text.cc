@@ -30,21 +30,9 @@ std::string interop_label(const BenchRow& row) {
   return row.spec.interop_threads ? std::to_string(*row.spec.interop_threads) : "default";
 }
 
-double per_op(double v, int64_t n) { return n > 0 ? v / static_cast<double>(n) : 0; }
-
-/// perf's count when it had one, else getrusage's voluntary + involuntary switches.
-double switches(const WindowCounters& c) {
-  for (const auto& [name, value] : c.perf) {
-    if (name == "context-switches") return value;
-  }
-  return static_cast<double>(c.voluntary_switches + c.involuntary_switches);
-}
-
 std::string migrations(const WindowCounters& c, int64_t n) {
-  for (const auto& [name, value] : c.perf) {
-    if (name == "cpu-migrations") return fmt::format("{:.2f}", per_op(value, n));
-  }
-  return "-";
+  const auto m = c.perf_value("cpu-migrations");
+  return m ? fmt::format("{:.2f}", per_op(*m, n)) : "-";
 }
 
 /// "12%" sampled, "~12%" for the proxy, "-" when unknown.
@@ -85,7 +73,7 @@ std::string table(const BenchReport& r, const std::string& workload, bool verbos
                        format_duration(row.latency.p50), format_duration(row.latency.p90),
                        format_duration(row.latency.p99), 100 * row.latency.cv, row.throughput_per_s,
                        row.speedup_vs_current ? fmt::format("{:.2f}x", *row.speedup_vs_current) : "-",
-                       per_op(switches(c), row.iterations), migrations(c, row.iterations),
+                       per_op(c.context_switches(), row.iterations), migrations(c, row.iterations),
                        c.throttle ? fmt::format("{:.0f}%", 100 * c.throttle->throttled_fraction()) : "-",
                        spin_cell(c));
     if (verbose) {

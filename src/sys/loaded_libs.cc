@@ -57,8 +57,8 @@ std::optional<int> query_pool_threads(const ThreadPoolLib& lib) {
   return out;
 }
 
-std::vector<ThreadPoolLib> loaded_threadpools() {
-  auto pools = find_threadpools(loaded_objects());
+std::vector<ThreadPoolLib> loaded_threadpools(const std::vector<std::string>& objects) {
+  auto pools = find_threadpools(objects);
   for (auto& p : pools) p.threads = query_pool_threads(p);
   return pools;
 }

@@ -17,7 +17,7 @@ std::vector<std::string> loaded_objects();
 std::optional<int> query_pool_threads(const ThreadPoolLib& lib);
 
 /// Thread pools loaded in this process, with their thread counts filled in.
-std::vector<ThreadPoolLib> loaded_threadpools();
+std::vector<ThreadPoolLib> loaded_threadpools(const std::vector<std::string>& objects = loaded_objects());
 
 /// Path of an installed libjemalloc.so.2 suitable for LD_PRELOAD, "" when none.
 std::string installed_jemalloc();

@@ -77,12 +77,6 @@ std::string encode(const std::string& name, perf_event_attr& attr) {
 
 bool perf_supported_in_build() { return true; }
 
-const std::vector<std::string>& default_perf_events() {
-  static const std::vector<std::string> events = {"task-clock", "context-switches", "cpu-migrations",
-                                                  "page-faults", "cycles", "instructions", "cache-misses"};
-  return events;
-}
-
 std::string check_perf_event_name(const std::string& name) {
   perf_event_attr attr;
   return encode(name, attr);

@@ -1,14 +1,23 @@
-// What perf_event_open errors mean, shared by the counting code and its stub twin
-// (sampling works without libpfm4, so its reasons must not depend on it).
+// What perf_event_open errors mean, and the default event set: shared by the
+// counting code and its stub twin (sampling works without libpfm4, so its reasons
+// must not depend on it).
 #include <cerrno>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include <fmt/format.h>
 
 #include "sys/perf_counters.h"
 
+
 namespace torchdiag {
+
+const std::vector<std::string>& default_perf_events() {
+  static const std::vector<std::string> events = {"task-clock", "context-switches", "cpu-migrations",
+                                                  "page-faults", "cycles", "instructions", "cache-misses"};
+  return events;
+}
 
 std::string explain_perf_errno(int err, int paranoid) {
   switch (err) {

@@ -38,7 +38,7 @@ TorchFacts torch_runtime_view() {
   t.mkl = at::hasMKL();
   t.mkldnn = at::hasMKLDNN();
   const auto objects = loaded_objects();
-  t.threadpools = loaded_threadpools();
+  t.threadpools = loaded_threadpools(objects);
   for (const auto& p : t.threadpools) {
     if (p.api == "openmp" && t.openmp_runtime.empty()) {
       t.openmp_runtime = p.path;

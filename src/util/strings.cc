@@ -66,6 +66,11 @@ bool starts_with(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
 }
 
+std::string last_line(std::string_view text) {
+  const auto lines = split(trim(text), '\n');
+  return std::string(trim(lines.back()));
+}
+
 std::string join(const std::vector<std::string>& parts, std::string_view sep) {
   std::string out;
   for (size_t i = 0; i < parts.size(); ++i) {

@@ -24,6 +24,9 @@ std::optional<double> parse_double(std::string_view s);
 
 bool starts_with(std::string_view s, std::string_view prefix);
 
+/// The last non-empty line of `text`, trimmed ("" when there is none).
+std::string last_line(std::string_view text);
+
 /// Joins the parts with `sep`.
 std::string join(const std::vector<std::string>& parts, std::string_view sep);
 

@@ -9,12 +9,6 @@ constexpr const char* kReason = "this torchdiag was built without libpfm4 (no pe
 
 bool perf_supported_in_build() { return false; }
 
-const std::vector<std::string>& default_perf_events() {
-  static const std::vector<std::string> events = {"task-clock", "context-switches", "cpu-migrations",
-                                                  "page-faults", "cycles", "instructions", "cache-misses"};
-  return events;
-}
-
 std::string check_perf_event_name(const std::string&) { return ""; }
 
 PerfCounters PerfCounters::open(const std::vector<std::string>& names, int, int, PerfOpenFn) {
