@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "advise/capacity.h"
+#include "util/json_text.h"
 #include "bench/plan.h"
 #include "bench/row_builder.h"
 #include "bench/spec_json.h"
@@ -188,11 +189,24 @@ BenchReport make_report(const FsReader& fs) {
 
 std::string render(const BenchReport& r, Format f, bool verbose) {
   switch (f) {
-    case Format::kJson: return bench_to_json(r).dump(2) + "\n";
+    case Format::kJson: return json_text(bench_to_json(r), 2) + "\n";
     case Format::kCsv: return bench_to_csv(r);
     case Format::kMarkdown: return bench_to_markdown(r);
     case Format::kText: return bench_to_text(r, verbose);
     default: usage_error("--format: bench supports text, json, csv and markdown");
+  }
+}
+
+/// Writes the report; when --output cannot be written after the sweep ran, the report
+/// goes to stdout instead, so the measurements are not lost, and the error still counts.
+void write_report(const std::string& text, const std::string& path) {
+  try {
+    write_output(text, path);
+  } catch (const CommandError& e) {
+    if (path.empty() || path == "-") throw;
+    warn(e.message + "; the report follows on standard output");
+    write_output(text, "");
+    throw;
   }
 }
 
@@ -206,6 +220,8 @@ void run_bench(const BenchOptions& o, int& exit_code) {
   if (!std::isnan(o.duration_s) && o.workloads.empty()) workloads = {"forward"};  // a soak is about a model
   const auto base = base_spec(o);
   const auto allocators = checked_allocators(o.allocators);
+  check_output_path(o.output, "--output");
+  check_output_path(o.plot, "--plot");
   const FsReader fs;
   auto report = make_report(fs);
   std::vector<ThreadChoice> threads;
@@ -224,7 +240,7 @@ void run_bench(const BenchOptions& o, int& exit_code) {
     if (report.torch_version.empty()) report.torch_version = row.torch_version;
   }
   report.comparisons = compare_allocators(report.rows);
-  write_output(render(report, *format, o.verbose), o.output);
+  write_report(render(report, *format, o.verbose), o.output);
   if (!o.plot.empty()) write_output(bench_to_svg(report), o.plot);
   for (const auto& w : workloads) {
     bool any_ok = false;
@@ -247,7 +263,8 @@ void add_bench(CLI::App& app, int& exit_code) {
   auto o = std::make_shared<BenchOptions>();
   auto* cmd = app.add_subcommand("bench", "Time index_select and model forward across thread settings");
   cmd->add_option("--workload", o->workloads, "index_select or forward (repeatable; default: both)");
-  cmd->add_option("--model", o->model, "TorchScript file for forward (default: the built-in model)");
+  cmd->add_option("--model", o->model, "TorchScript file for forward (default: the built-in model)")
+      ->check(non_empty());
   cmd->add_option("--input", o->inputs, "Forward input shape[:dtype], e.g. 1x3x224x224 or 8x16:int64 (repeatable, one per argument)");
   cmd->add_flag("--freeze", o->freeze, "Run torch::jit::freeze and optimize_for_inference before timing");
   cmd->add_option("--rows", o->rows, "index_select table rows")->capture_default_str();
@@ -258,14 +275,15 @@ void add_bench(CLI::App& app, int& exit_code) {
   cmd->add_option("--streams", o->streams, "Concurrent engine threads calling the op, e.g. 1,2,4")->capture_default_str();
   cmd->add_option("--allocator", o->allocators, "glibc, jemalloc or glibc,jemalloc")->capture_default_str();
   cmd->add_option("--warmup", o->warmup, "Untimed calls per stream before timing")->capture_default_str();
-  cmd->add_option("--min-time", o->min_time_s, "Seconds each repetition runs at least")->capture_default_str();
+  cmd->add_option("--min-time", o->min_time_s, "Seconds each repetition runs at least")->check(finite_number())->capture_default_str();
   cmd->add_option("--repetitions", o->repetitions, "Timed repetitions per configuration")->capture_default_str();
-  cmd->add_option("--timeout", o->timeout_s, "Seconds before a configuration's worker is killed")->capture_default_str();
+  cmd->add_option("--timeout", o->timeout_s, "Seconds before a configuration's worker is killed")->check(finite_number())->capture_default_str();
   cmd->add_option("--format", o->format, "text, json, csv or markdown")->capture_default_str();
-  cmd->add_option("-o,--output", o->output, "Write the report to FILE instead of stdout");
-  cmd->add_option("--plot", o->plot, "Also write an SVG chart of latency and throughput to FILE");
+  cmd->add_option("-o,--output", o->output, "Write the report to FILE instead of stdout")->check(non_empty());
+  cmd->add_option("--plot", o->plot, "Also write an SVG chart of latency and throughput to FILE")->check(non_empty());
   cmd->add_option("--events", o->events, "Perf events to count, comma-separated libpfm4 names (default: task-clock,context-switches,cpu-migrations,page-faults,cycles,instructions,cache-misses)");
-  cmd->add_option("--duration", o->duration_s, "Soak: run each forward configuration this many seconds, sampling RSS");
+  cmd->add_option("--duration", o->duration_s, "Soak: run each forward configuration this many seconds, sampling RSS")
+      ->check(finite_number());
   cmd->add_flag("--vary-batch", o->vary_batch, "Soak: new inputs with a random batch size on every call (fragments the heap)");
   cmd->add_flag("-v,--verbose", o->verbose, "More columns in the text table, every counter and why any is unavailable");
   cmd->callback([o, &exit_code] { run_bench(*o, exit_code); });

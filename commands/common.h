@@ -1,7 +1,9 @@
 #pragma once
-// Shared by the subcommands: exit codes, error printing, output files.
+// Shared by the subcommands: exit codes, error printing, output files, option checks.
 #include <string>
 #include <vector>
+
+#include <CLI/CLI.hpp>
 
 namespace torchdiag::cli {
 
@@ -23,8 +25,22 @@ struct CommandError {
 [[noreturn]] void usage_error(const std::string& message);
 [[noreturn]] void runtime_error(const std::string& message);
 
-/// Writes to stdout, or to `path` when non-empty (throws CommandError on failure).
+/// Writes to stdout ("" or "-"), or to `path`. Every write and the close are checked:
+/// a failure throws CommandError "cannot write 'F': reason" (exit 1).
 void write_output(const std::string& text, const std::string& path);
+
+/// Usage error unless `path` ("" or "-" is stdout) can be written: its directory exists
+/// and is writable and it is not a directory. Called before long work starts, so a sweep
+/// never runs only to lose its result.
+void check_output_path(const std::string& path, const std::string& option);
+
+/// Usage error unless `root` is an existing directory (for --root).
+void check_root_dir(const std::string& root);
+
+/// Option validators: a value that must not be empty (paths), a finite number (CLI11
+/// itself accepts "nan" and "inf" for doubles).
+const CLI::Validator& non_empty();
+const CLI::Validator& finite_number();
 
 /// "did you mean 'inspect'?" for a near miss among `choices`, or "".
 std::string did_you_mean(const std::string& word, const std::vector<std::string>& choices);

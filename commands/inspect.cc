@@ -3,10 +3,12 @@
 
 #include <cerrno>
 #include <cstring>
+#include <limits>
 
 #include <fmt/format.h>
 
 #include "advise/capacity.h"
+#include "util/json_text.h"
 #include "advise/findings.h"
 #include "commands.h"
 #include "common.h"
@@ -34,17 +36,7 @@ struct InspectOptions {
   int engine_threads = 1;
 };
 
-void check_root(const std::string& root) {
-  if (root.empty()) return;
-  FsReader probe_fs(root);
-  if (!probe_fs.is_dir("/")) {
-    usage_error(fmt::format("--root '{}': {}", root,
-                            probe_fs.exists("/") ? "not a directory" : "no such directory"));
-  }
-}
-
 void check_pid(const FsReader& fs, int pid) {
-  if (pid <= 0) usage_error(fmt::format("--pid {}: not a process id", pid));
   if (!fs.is_dir(paths::proc_dir(pid))) {
     usage_error(fmt::format("--pid {}: no such process", pid));
   }
@@ -52,7 +44,7 @@ void check_pid(const FsReader& fs, int pid) {
 
 std::string render(const InspectReport& report, Format format, bool verbose) {
   switch (format) {
-    case Format::kJson: return inspect_to_json(report).dump(2) + "\n";
+    case Format::kJson: return json_text(inspect_to_json(report), 2) + "\n";
     case Format::kText: return inspect_to_text(report, verbose);
     default: usage_error(fmt::format("--format '{}': inspect supports text and json", format_name(format)));
   }
@@ -63,7 +55,8 @@ void run_inspect(const InspectOptions& o, int& exit_code) {
   if (!format || (*format != Format::kText && *format != Format::kJson)) {
     usage_error(fmt::format("--format '{}': unknown format (expected text or json)", o.format));
   }
-  check_root(o.root);
+  if (!o.root.empty()) check_root_dir(o.root);
+  check_output_path(o.output, "--output");
   const FsReader fs(o.root.empty() ? FsReader::kLiveRoot : o.root);
   std::optional<int> pid;
   if (o.pid) {
@@ -96,10 +89,12 @@ void run_inspect(const InspectOptions& o, int& exit_code) {
 void add_inspect(CLI::App& app, int& exit_code) {
   auto o = std::make_shared<InspectOptions>();
   auto* cmd = app.add_subcommand("inspect", "Report CPUs, cgroup limits, LibTorch's view and findings");
-  cmd->add_option("--root", o->root, "Analyse a snapshot tree (from 'torchdiag snapshot') instead of this system");
+  cmd->add_option("--root", o->root, "Analyse a snapshot tree (from 'torchdiag snapshot') instead of this system")
+      ->check(non_empty());
   cmd->add_option("--format", o->format, "Output format: text or json")->capture_default_str();
-  cmd->add_option("-o,--output", o->output, "Write the report to FILE instead of stdout");
-  cmd->add_option("--pid", o->pid, "Inspect another running process through /proc/PID");
+  cmd->add_option("-o,--output", o->output, "Write the report to FILE instead of stdout")->check(non_empty());
+  cmd->add_option("--pid", o->pid, "Inspect another running process through /proc/PID")
+      ->check(CLI::Range(1, std::numeric_limits<int>::max()).description(""));
   cmd->add_option("--engine-threads", o->engine_threads,
                   "Concurrent inference threads per process, for the oversubscription check")
       ->check(CLI::Range(1, 4096));

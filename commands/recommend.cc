@@ -110,11 +110,10 @@ Recommendation quick_recommendation(const RecommendOptions& o, const RecommendRe
 Recommendation compute(const RecommendOptions& o) {
   const RecommendRequest request{o.workers, o.streams, o.override_env};
   if (!o.root.empty()) {
-    const FsReader snapshot(o.root);
-    if (!snapshot.is_dir("/")) {
-      const auto why = snapshot.exists("/") ? "not a directory" : "no such directory";
-      return recommend(fallback_inputs({fmt::format("--root '{}': {}", o.root, why), true},
-                                       fallback_env(o), request));
+    try {
+      check_root_dir(o.root);
+    } catch (const CommandError& e) {
+      return recommend(fallback_inputs({e.message, true}, fallback_env(o), request));
     }
   }
   try {
@@ -151,6 +150,7 @@ void report_problems(const Recommendation& rec, bool strict) {
 
 void run_recommend(const RecommendOptions& o) {
   check_usage(o);
+  check_output_path(o.output, "--output");
   const auto format = o.exec ? Format::kShell : pick_format(o);
   const auto rec = compute(o);
   report_problems(rec, o.strict);
@@ -163,14 +163,16 @@ void run_recommend(const RecommendOptions& o) {
 void add_options(CLI::App& cmd, RecommendOptions& o) {
   cmd.add_option("--root", o.root,
                  "Analyse a snapshot tree (from 'torchdiag snapshot') instead of this system")
-      ->type_name("DIR");
+      ->type_name("DIR")
+      ->check(non_empty());
   auto* format = cmd.add_option("--format", o.format,
                                 "Output form: text, shell, env, json, docker, k8s or systemd "
                                 "(default: text on a terminal, shell otherwise)")
                      ->type_name("FORM");
   auto* output =
       cmd.add_option("-o,--output", o.output, "Write the answer to FILE instead of stdout")
-          ->type_name("FILE");
+          ->type_name("FILE")
+          ->check(non_empty());
   cmd.add_option("--workers", o.workers, "Processes sharing the CPUs (e.g. TorchServe workers)")
       ->type_name("W")
       ->check(CLI::Range(1, 4096))

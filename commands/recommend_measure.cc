@@ -66,13 +66,17 @@ BenchSpec measure_spec(const MeasureOptions& o) {
 
 void add_measure_options(CLI::App& cmd, MeasureOptions& o) {
   cmd.add_flag("--measure", o.measure, "Decide by a short sweep on this machine (needs torchdiag-worker)");
-  cmd.add_option("--budget", o.budget_s, "Seconds the --measure sweep may take")->capture_default_str();
+  cmd.add_option("--budget", o.budget_s, "Seconds the --measure sweep may take (a deadline)")
+      ->check(finite_number())
+      ->capture_default_str();
   cmd.add_option("--objective", o.objective, "--measure optimises latency or throughput")->capture_default_str();
   cmd.add_option("--tolerance", o.tolerance_pct,
                  "--measure picks the fewest threads within this percentage of the best")
+      ->check(finite_number())
       ->capture_default_str();
   cmd.add_option("--workload", o.workload, "--measure workload: forward (default) or index_select");
-  cmd.add_option("--model", o.model, "--measure this TorchScript file (default: the built-in model)");
+  cmd.add_option("--model", o.model, "--measure this TorchScript file (default: the built-in model)")
+      ->check(non_empty());
   cmd.add_option("--input", o.inputs, "Forward input shape[:dtype] for --model (repeatable)");
   cmd.add_option("--allocator", o.allocators,
                  "--measure with glibc or glibc,jemalloc (the preload is proposed only if it helped)")
@@ -123,12 +127,14 @@ std::shared_ptr<const MeasuredEvidence> run_measurement(const MeasureOptions& o,
   base.timeout_s = per_config * 4 + 60;
   if (per_config < kWorkerOverheadS + 0.1) {
     warnings.push_back(fmt::format("--budget {:.0f} s is tight for {:.0f} configurations (each worker needs about "
-                                   "{:.1f} s to start); the sweep will take longer",
+                                   "{:.1f} s to start); configurations may be cut short or skipped",
                                    o.budget_s, n, kWorkerOverheadS));
   }
   const auto plan = plan_sweep(base, {base.workload}, threads, {std::max(1, facts.streams)}, allocators);
   const WorkerLaunch launch{*worker.value, current_environment(), installed_jemalloc()};
-  const auto rows = run_sweep(plan, [&](const PlannedConfig& c) { return run_in_worker(c, launch); }, nullptr);
+  // --budget is a deadline: whatever the model does (even loop forever), the sweep ends then.
+  const auto rows =
+      run_sweep(plan, [&](const PlannedConfig& c) { return run_in_worker(c, launch); }, nullptr, o.budget_s);
   const MeasureObjective objective{o.objective == "throughput", o.tolerance_pct / 100};
   const auto decision = choose_measured_threads(rows, objective);
   if (!decision) {

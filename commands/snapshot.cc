@@ -3,12 +3,12 @@
 
 #include <chrono>
 #include <ctime>
-#include <filesystem>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "util/json_text.h"
 #include "util/utc_time.h"
 #include "common.h"
 #include "probe/env_probe.h"
@@ -32,11 +32,7 @@ std::string environ_file(const std::map<std::string, std::string>& vars) {
 }
 
 void run_snapshot(const SnapshotOptions& o) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  if (fs::exists(o.dir, ec) && !fs::is_empty(o.dir, ec) && !o.force) {
-    usage_error(fmt::format("snapshot directory '{}' exists and is not empty (use --force)", o.dir));
-  }
+  if (o.dir.empty()) usage_error("snapshot: the directory name is empty");
   std::vector<std::string> reads;
   FsReader live;
   live.record_reads_into(&reads);
@@ -54,11 +50,12 @@ void run_snapshot(const SnapshotOptions& o) {
   live.record_reads_into(nullptr);
   const std::map<std::string, std::string> extra = {
       {paths::proc_dir() + "/environ", environ_file(env)},
-      {"/torchdiag-snapshot.json", manifest.dump(2) + "\n"}};
-  const auto err = write_snapshot(live, reads, extra, o.dir);
-  if (!err.empty()) runtime_error(err);
-  fmt::print(stderr, "torchdiag: wrote {} files to {}; analyse with: torchdiag inspect --root {}\n",
-             reads.size() + extra.size(), o.dir, o.dir);
+      {"/torchdiag-snapshot.json", json_text(manifest, 2) + "\n"}};
+  const auto written = write_snapshot(live, reads, extra, o.dir, o.force);
+  if (written.refused) usage_error(written.error);
+  if (!written.ok()) runtime_error(written.error);
+  fmt::print(stderr, "torchdiag: wrote {} files to {}; analyse with: torchdiag inspect --root {}\n", written.files,
+             o.dir, o.dir);
 }
 
 }  // namespace
@@ -67,7 +64,9 @@ void add_snapshot(CLI::App& app, int&) {
   auto o = std::make_shared<SnapshotOptions>();
   auto* cmd = app.add_subcommand("snapshot", "Capture the files inspect reads into DIR, for inspect --root");
   cmd->add_option("dir", o->dir, "Directory to write the snapshot into")->required();
-  cmd->add_flag("--force", o->force, "Write into a directory that is not empty");
+  cmd->add_flag("--force", o->force,
+                "Write into a directory that is not empty, is a symbolic link or belongs to another user "
+                "(links inside it are still never followed)");
   cmd->callback([o] { run_snapshot(*o); });
 }
 

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bench/window_counters.h"
+#include "util/json_text.h"
 #include "model/worker_protocol.h"
 #include "report/inspect_json.h"
 #include "torch/runtime_view.h"
@@ -19,7 +20,7 @@ namespace {
 using nlohmann::json;
 
 void emit(const json& message) {
-  std::cout << message.dump() << '\n' << std::flush;
+  std::cout << torchdiag::json_text(message) << '\n' << std::flush;
 }
 
 void emit_error(const std::string& kind, const std::string& message) {

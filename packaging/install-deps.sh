@@ -27,6 +27,9 @@ readonly PACKAGES=(
   man-db groff-base
   # packaging checks (dpkg-deb, dpkg-shlibdeps)
   dpkg-dev
+  # fuzzing (-DTORCHDIAG_FUZZ=ON): clang, and its libFuzzer/ASan/UBSan runtimes, which
+  # clang-14 only recommends
+  clang libclang-rt-14-dev
 )
 
 readonly MARKER="${TORCHDIAG_APT_MARKER:-/var/tmp/torchdiag-apt-update.stamp}"

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "advise/capacity.h"
 #include "util/strings.h"
 
 namespace torchdiag {
@@ -54,7 +55,9 @@ void check_env_agreement(const InspectReport& r, std::vector<Finding>& out) {
                        fmt::format("set both to the same value, e.g. {}", r.capacity.usable_threads)));
   }
   const bool any = omp || mkl;
-  if (r.cgroup.quota_cpus && !any) {
+  // Only a quota below the CPUs in the mask limits anything: a 64-CPU quota on 8 CPUs does not.
+  const bool quota_binds = r.cgroup.quota_cpus && *r.cgroup.quota_cpus < affinity_count(r.cpu, r.cgroup);
+  if (quota_binds && !any) {
     out.push_back(make("quota-without-thread-env", Severity::kWarning,
                        fmt::format("a CPU quota of {:.2f} CPUs is set ({}) but no thread-count "
                                    "variable is; LibTorch does not read cgroup quotas and sizes "

@@ -39,8 +39,7 @@ std::string parse_input_spec(const std::string& text, InputSpec& out) {
 json spec_to_json(const BenchSpec& s) {
   json inputs = json::array();
   for (const auto& in : s.inputs) inputs.push_back({{"shape", in.shape}, {"dtype", in.dtype}});
-  return {{"workload", s.workload},
-          {"model", s.model},
+  json j = {{"workload", s.workload},
           {"inputs", inputs},
           {"freeze", s.freeze},
           {"rows", s.rows},
@@ -59,6 +58,13 @@ json spec_to_json(const BenchSpec& s) {
           {"duration_s", s.duration_s},
           {"vary_batch", s.vary_batch},
           {"test_hook", s.test_hook}};
+  // JSON strings are UTF-8; a path is any bytes, so one that is not UTF-8 travels as hex.
+  if (sanitize_utf8(s.model) == s.model) {
+    j["model"] = s.model;
+  } else {
+    j["model_hex"] = hex_encode(s.model);
+  }
+  return j;
 }
 
 BenchSpec spec_from_json(const json& j) {
@@ -66,6 +72,11 @@ BenchSpec spec_from_json(const json& j) {
   try {
     s.workload = j.value("workload", s.workload);
     s.model = j.value("model", s.model);
+    if (j.contains("model_hex")) {
+      const auto path = hex_decode(j.at("model_hex").get<std::string>());
+      if (!path) throw std::invalid_argument("model_hex is not hex");
+      s.model = *path;
+    }
     for (const auto& in : j.value("inputs", json::array())) {
       s.inputs.push_back({in.at("shape").get<std::vector<int64_t>>(), in.value("dtype", "float32")});
     }

@@ -1,7 +1,9 @@
 #include "bench/sweep.h"
+#include "util/json_text.h"
 
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 
@@ -10,6 +12,7 @@
 
 #include "bench/row_builder.h"
 #include "bench/spec_json.h"
+#include "sys/oom_counter.h"
 #include "sys/rss_sampler.h"
 #include "sys/subprocess.h"
 #include "util/strings.h"
@@ -19,15 +22,27 @@ namespace torchdiag {
 using nlohmann::json;
 
 std::vector<BenchRow> run_sweep(const std::vector<PlannedConfig>& plan, const ConfigRunner& run,
-                                SweepObserver* observer) {
+                                SweepObserver* observer, double deadline_s) {
+  const auto t0 = std::chrono::steady_clock::now();
   std::vector<BenchRow> rows;
   for (size_t i = 0; i < plan.size(); ++i) {
     if (observer) observer->on_config_start(i, plan.size(), plan[i]);
+    auto config = plan[i];
+    const double left_s = deadline_s - std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     BenchRow row;
-    try {
-      row = run(plan[i]);
-    } catch (const std::exception& e) {
-      row = failed_row(plan[i].spec, plan[i].threads_label, "failed", e.what());
+    if (deadline_s > 0 && left_s <= 0) {
+      row = failed_row(config.spec, config.threads_label, "skipped",
+                       fmt::format("not run: the {:.0f} s deadline had passed", deadline_s));
+    } else {
+      if (deadline_s > 0) config.spec.timeout_s = std::min(config.spec.timeout_s, left_s);
+      try {
+        row = run(config);
+      } catch (const std::exception& e) {
+        row = failed_row(config.spec, config.threads_label, "failed", e.what());
+      }
+      if (row.status == "timeout" && config.spec.timeout_s < plan[i].spec.timeout_s) {
+        row.error = fmt::format("stopped at the {:.0f} s deadline", deadline_s);
+      }
     }
     if (observer) observer->on_config_done(i, plan.size(), row);
     rows.push_back(std::move(row));
@@ -61,12 +76,14 @@ double rss_interval_s() {
   return v && *v >= 0 ? *v : kRssIntervalS;
 }
 
-std::string describe_failure(const SpawnResult& r, const std::string& worker_error,
-                             std::optional<int64_t> last_rss) {
+/// Why the worker failed. SIGKILL that we did not send is blamed on the OOM killer only
+/// when the kernel's oom_kill counter rose while the worker ran.
+std::string describe_failure(const SpawnResult& r, const std::string& worker_error, std::optional<int64_t> last_rss,
+                             bool oom_killed) {
   if (!worker_error.empty()) return worker_error;
-  if (r.signal == SIGKILL && !r.timed_out) {
-    std::string why = "killed by signal 9 (SIGKILL): most likely the out-of-memory killer";
-    if (last_rss) why += fmt::format(" (last RSS seen {:.1f} MiB)", static_cast<double>(*last_rss) / (1 << 20));
+  if (r.signal == SIGKILL && oom_killed) {
+    std::string why = "killed by the out-of-memory killer (signal 9; the kernel's oom_kill count rose)";
+    if (last_rss) why += fmt::format(", last RSS seen {:.1f} MiB", static_cast<double>(*last_rss) / (1 << 20));
     return why;
   }
   std::string why = "torchdiag-worker " + r.describe();
@@ -86,13 +103,17 @@ class WorkerRun {
     SpawnOptions o;
     o.argv = {launch_.worker_path};
     o.env = worker_environment(spec, launch_);
-    o.stdin_text = json{{"command", "bench"}, {"spec", spec_to_json(spec)}}.dump() + "\n";
+    o.stdin_text = json_text(json{{"command", "bench"}, {"spec", spec_to_json(spec)}}) + "\n";
     o.timeout_s = spec.timeout_s;
     o.tick_s = sampling_ ? interval_s_ : 0.05;
     o.on_start = [this](int p) { pid_ = p; };
     o.on_tick = [this](int p) { if (timing_ && sampling_) rss_.sample(p, since_t0()); };
     o.on_stdout_line = [this](const std::string& line) { on_line(line); };
-    return to_row(run_process(o));
+    const auto oom_before = read_oom_kill_count(proc_fs_);
+    const auto result = run_process(o);
+    const auto oom_after = read_oom_kill_count(proc_fs_);
+    oom_killed_ = oom_before && oom_after && *oom_after > *oom_before;
+    return to_row(result);
   }
 
  private:
@@ -119,7 +140,7 @@ class WorkerRun {
                         fmt::format("timed out after {:.0f} s (--timeout)", spec.timeout_s));
     }
     if (!r.ok() || !result_) {
-      return failed_row(spec, config_.threads_label, "failed", describe_failure(r, worker_error_, rss_.last()));
+      return failed_row(spec, config_.threads_label, "failed", describe_failure(r, worker_error_, rss_.last(), oom_killed_));
     }
     try {
       auto row = row_from_worker_result(spec, config_.threads_label, *result_);
@@ -145,6 +166,7 @@ class WorkerRun {
   const bool sampling_ = interval_s_ > 0;
   int pid_ = 0;
   bool timing_ = false;
+  bool oom_killed_ = false;
   std::chrono::steady_clock::time_point t0_ = std::chrono::steady_clock::now();
   std::optional<json> result_;
   std::string worker_error_, torch_version_;

@@ -21,9 +21,12 @@ class SweepObserver {
 using ConfigRunner = std::function<BenchRow(const PlannedConfig&)>;
 
 /// Runs every configuration in order (one failing never stops the rest), then
-/// finalize_rows. `observer` may be null.
+/// finalize_rows. `observer` may be null. With `deadline_s` > 0 the sweep is over that
+/// many seconds after it started, whatever the workload does: each configuration's
+/// timeout is cut to the time left, and configurations not started by then become
+/// "skipped" rows.
 std::vector<BenchRow> run_sweep(const std::vector<PlannedConfig>& plan, const ConfigRunner& run,
-                                SweepObserver* observer);
+                                SweepObserver* observer, double deadline_s = 0);
 
 /// How often the worker's RSS is sampled during the timed window, seconds.
 inline constexpr double kRssIntervalS = 0.1;

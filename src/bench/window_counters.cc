@@ -2,6 +2,7 @@
 
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <string_view>
 
@@ -103,12 +104,19 @@ WindowCounters WindowCounterProbe::stop() {
   c.involuntary_switches = u.invol - invol0_;
   const auto perf1 = perf_.read();
   for (const auto& end : perf1) {
-    double begin = 0;
-    for (const auto& b : perf0_) {
-      if (b.name == end.name) begin = b.value;
+    const auto begin = std::find_if(perf0_.begin(), perf0_.end(), [&](const PerfReading& b) { return b.name == end.name; });
+    if (begin == perf0_.end()) {  // unknown start: the delta is unknown, not the whole count
+      c.perf_unavailable.emplace_back(end.name, "could not be read at the start of the timed window");
+      continue;
     }
-    c.perf.emplace_back(end.name, end.value - begin);
+    c.perf.emplace_back(end.name, end.value - begin->value);
     c.perf_multiplexed = c.perf_multiplexed || end.running_fraction < 1;
+  }
+  for (const auto& begin : perf0_) {
+    const auto same = [&](const PerfReading& e) { return e.name == begin.name; };
+    if (std::none_of(perf1.begin(), perf1.end(), same)) {
+      c.perf_unavailable.emplace_back(begin.name, "could not be read at the end of the timed window");
+    }
   }
   for (const auto& missing : perf_.unavailable()) c.perf_unavailable.emplace_back(missing.name, missing.reason);
   c.perf_user_only = perf_.user_only();
@@ -120,7 +128,9 @@ WindowCounters WindowCounterProbe::stop() {
     d.throttled_s = stat1->throttled_s - stat0_->throttled_s;
     c.throttle = d;
   } else {
-    c.throttle_reason = stat_reason_.empty() ? "cpu.stat vanished during the run" : stat_reason_;
+    c.throttle_reason = !stat_reason_.empty() ? stat_reason_
+                        : stat0_ ? "cpu.stat could not be read at the end of the timed window"
+                                 : "cpu.stat could not be read at the start of the timed window";
   }
   if (sampler_) sampler_->disable();
   fill_spin(c);

@@ -91,7 +91,7 @@ inline double per_op(double total, int64_t ops) { return ops > 0 ? total / stati
 struct BenchRow {
   BenchSpec spec;
   std::string threads_label;       ///< "1", "2", ... or "current"
-  std::string status = "ok";       ///< "ok", "failed" or "timeout"
+  std::string status = "ok";       ///< "ok", "failed", "timeout" or "skipped"
   std::string error;
   std::string model_label;         ///< "builtin", a path, or "" for index_select
   int64_t iterations = 0;          ///< timed calls over all streams and repetitions

@@ -43,7 +43,8 @@ struct CgroupFacts {
   Fact<long long> weight;            ///< cpu.weight (v2) or cpu.shares (v1): a request, not a limit
   std::string weight_kind;           ///< "cpu.weight" or "cpu.shares"
   Fact<CpuStat> cpu_stat;            ///< throttling counters of the cgroup that sets the quota
-  Fact<Pressure> pressure;           ///< cpu.pressure (v2) or proc/pressure/cpu
+  Fact<Pressure> pressure;           ///< the cgroup's cpu.pressure, else proc/pressure/cpu
+  std::string pressure_scope;        ///< "cgroup", or "system-wide" (proc/pressure/cpu, a root cgroup)
 
   std::vector<std::string> warnings; ///< malformed files, mapping fallbacks
 };

@@ -47,6 +47,8 @@ const MountEntry* pick_mount(const std::vector<MountEntry>& mounts, const Cgroup
   return first;
 }
 
+/// The hierarchy of `controller` (a v1 one wins over the v2 line on hybrid systems);
+/// with an empty `controller`, the unified (v2) hierarchy only.
 std::optional<Hierarchy> locate(const FsReader& fs, const std::vector<CgroupLine>& lines,
                                 const std::vector<MountEntry>& mounts, std::string_view controller,
                                 std::vector<std::string>& warnings) {
@@ -54,9 +56,8 @@ std::optional<Hierarchy> locate(const FsReader& fs, const std::vector<CgroupLine
   const CgroupLine* v2 = nullptr;
   for (const auto& l : lines) {
     if (l.hierarchy_id == 0 && l.controllers.empty()) v2 = &l;
-    if (l.hierarchy_id != 0 && has(l.controllers, controller)) v1 = &l;
+    if (!controller.empty() && l.hierarchy_id != 0 && has(l.controllers, controller)) v1 = &l;
   }
-  // A v1 hierarchy with the controller wins over the v2 line on hybrid systems.
   const CgroupLine* line = nullptr;
   const MountEntry* mount = nullptr;
   int version = 0;
@@ -188,10 +189,23 @@ void probe_stat(const FsReader& fs, const Hierarchy& h, CgroupFacts& out) {
                       : Fact<CpuStat>::unavailable("no nr_periods/nr_throttled", path);
 }
 
-void probe_pressure(const FsReader& fs, const std::optional<Hierarchy>& h, CgroupFacts& out) {
-  std::string path = paths::kPressureCpu;
-  if (h && h->version == 2) path = join_path(h->dir, "cpu.pressure");
+/// PSI of the process's own cgroup: cpu.pressure in the unified hierarchy, which exists
+/// on v2 and also beside v1 controllers (hybrid). Else the system-wide file, labelled so.
+void probe_pressure(const FsReader& fs, const std::optional<Hierarchy>& unified, CgroupFacts& out) {
+  if (unified) {
+    const auto path = join_path(unified->dir, "cpu.pressure");
+    const auto f = fs.read(path);
+    const auto p = f.ok() ? parse_pressure(f.text) : std::nullopt;
+    if (p) {
+      out.pressure = Fact<Pressure>::known(*p, path);
+      // The root cgroup's file counts every task: that is the system-wide figure.
+      out.pressure_scope = unified->path == "/" ? "system-wide" : "cgroup";
+      return;
+    }
+  }
+  const auto& path = paths::kPressureCpu;
   const auto f = fs.read(path);
+  out.pressure_scope = "system-wide";
   if (!f.ok()) {
     out.pressure = Fact<Pressure>::unavailable(f.error, path);
     return;
@@ -210,7 +224,7 @@ CgroupFacts probe_cgroup(const FsReader& fs, const std::string& proc_dir) {
   if (!cg.ok()) out.warnings.push_back(cg_path + ": " + cg.error);
   if (!mi.ok()) out.warnings.push_back(join_path(proc_dir, "mountinfo") + ": " + mi.error);
   const auto lines = parse_proc_cgroup(cg.text);
-  const auto mounts = parse_mountinfo(mi.text);
+  const auto mounts = visible_mounts(parse_mountinfo(mi.text));
   for (const auto& m : mounts) {
     const int v = m.fstype == "cgroup2" ? 2 : m.fstype == "cgroup" ? 1 : 0;
     if (v &&
@@ -222,7 +236,8 @@ CgroupFacts probe_cgroup(const FsReader& fs, const std::string& proc_dir) {
   std::sort(out.mounted_versions.begin(), out.mounted_versions.end());
   const auto h = locate(fs, lines, mounts, "cpu", out.warnings);
   probe_cpuset(fs, lines, mounts, out);
-  probe_pressure(fs, h, out);
+  std::vector<std::string> ignored;  // a missing unified hierarchy is not a problem
+  probe_pressure(fs, h && h->version == 2 ? h : locate(fs, lines, mounts, "", ignored), out);
   if (!h) {
     const std::string why = "no cgroup hierarchy with the cpu controller found";
     out.weight = Fact<long long>::unavailable(why);

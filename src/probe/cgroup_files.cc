@@ -1,5 +1,7 @@
 #include "probe/cgroup_files.h"
 
+#include <limits>
+
 #include "util/strings.h"
 
 namespace torchdiag {
@@ -22,7 +24,7 @@ std::vector<CgroupLine> parse_proc_cgroup(std::string_view text) {
     const auto c2 = line.find(':', c1 + 1);
     if (c2 == std::string_view::npos) continue;
     const auto id = parse_int(line.substr(0, c1));
-    if (!id || *id < 0) continue;
+    if (!id || *id < 0 || *id > std::numeric_limits<int>::max()) continue;  // 2^32 must not become 0 (v2)
     CgroupLine out;
     out.hierarchy_id = static_cast<int>(*id);
     const auto list = line.substr(c1 + 1, c2 - c1 - 1);

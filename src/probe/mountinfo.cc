@@ -1,5 +1,7 @@
 #include "probe/mountinfo.h"
 
+#include <unordered_map>
+
 #include "util/strings.h"
 
 namespace torchdiag {
@@ -44,6 +46,16 @@ std::vector<MountEntry> parse_mountinfo(std::string_view text) {
     mounts.push_back(std::move(m));
   }
   return mounts;
+}
+
+std::vector<MountEntry> visible_mounts(const std::vector<MountEntry>& mounts) {
+  std::unordered_map<std::string, size_t> last;  // mount point -> index of its top mount
+  for (size_t i = 0; i < mounts.size(); ++i) last[mounts[i].mount_point] = i;
+  std::vector<MountEntry> out;
+  for (size_t i = 0; i < mounts.size(); ++i) {
+    if (last[mounts[i].mount_point] == i) out.push_back(mounts[i]);
+  }
+  return out;
 }
 
 }  // namespace torchdiag

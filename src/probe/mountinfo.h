@@ -20,4 +20,8 @@ std::string unescape_mount_field(std::string_view field);
 /// Parses every well-formed line; malformed lines are skipped.
 std::vector<MountEntry> parse_mountinfo(std::string_view text);
 
+/// The mounts a path lookup sees: of several mounts stacked on one mount point, only the
+/// last one (mountinfo lists mounts in the order they were made), in input order.
+std::vector<MountEntry> visible_mounts(const std::vector<MountEntry>& mounts);
+
 }  // namespace torchdiag

@@ -1,4 +1,5 @@
 #include "probe/torch_probe.h"
+#include "util/json_text.h"
 
 #include "sys/subprocess.h"
 #include "sys/worker_path.h"
@@ -50,7 +51,7 @@ TorchFacts probe_torch(const std::map<std::string, std::string>& env, double tim
   SpawnOptions o;
   o.argv = {*worker.value};
   o.env = env;
-  o.stdin_text = json{{"command", "info"}}.dump() + "\n";
+  o.stdin_text = json_text(json{{"command", "info"}}) + "\n";
   o.timeout_s = timeout_s;
   std::optional<json> info;
   std::string error;

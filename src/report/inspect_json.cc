@@ -67,7 +67,8 @@ json cgroup_json(const CgroupFacts& g, json& unavailable) {
                 {"some_avg60", p.some_avg60},
                 {"some_avg300", p.some_avg300},
                 {"some_total_us", p.some_total_us},
-                {"source", g.pressure.path}};
+                {"source", g.pressure.path},
+                {"scope", g.pressure_scope}};
   });
   j["warnings"] = g.warnings;
   return j;

@@ -59,8 +59,9 @@ void cgroup_section(const CgroupFacts& g, std::string& out) {
   }
   if (g.pressure.ok()) {
     const auto& p = *g.pressure.value;
-    line(out, "CPU pressure", fmt::format("some avg10={:.2f}% avg60={:.2f}% avg300={:.2f}%",
-                                          p.some_avg10, p.some_avg60, p.some_avg300));
+    line(out, "CPU pressure", fmt::format("some avg10={:.2f}% avg60={:.2f}% avg300={:.2f}% ({}, {})",
+                                          p.some_avg10, p.some_avg60, p.some_avg300, g.pressure_scope,
+                                          g.pressure.path));
   }
   for (const auto& w : g.warnings) line(out, "warning", w);
 }

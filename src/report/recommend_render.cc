@@ -1,4 +1,5 @@
 #include "report/recommend_render.h"
+#include "util/json_text.h"
 
 #include <fmt/format.h>
 
@@ -156,7 +157,7 @@ std::optional<std::string> render_recommendation(const Recommendation& rec, Form
     case Format::kShell: return render_shell(rec);
     case Format::kEnv: return render_env(rec);
     case Format::kJson:
-      return recommend_to_json(rec).dump(2, ' ', false, ordered_json::error_handler_t::replace) +
+      return json_text(recommend_to_json(rec), 2) +
              "\n";
     case Format::kDocker: return render_docker(rec);
     case Format::kK8s: return render_k8s(rec);
@@ -217,8 +218,7 @@ std::string shell_quote(std::string_view value) {
 }
 
 std::string yaml_quote(std::string_view value) {
-  return nlohmann::json(std::string(value))
-      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return json_text(nlohmann::json(std::string(value)));
 }
 
 std::string systemd_escape(std::string_view value) {

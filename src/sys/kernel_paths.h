@@ -16,6 +16,7 @@ inline const std::string kCpuDir = kSys + "/devices/system/cpu";
 inline const std::string kNodeDir = kSys + "/devices/system/node";
 inline const std::string kPerfParanoid = kProc + "/sys/kernel/perf_event_paranoid";
 inline const std::string kPressureCpu = kProc + "/pressure/cpu";
+inline const std::string kVmstat = kProc + "/vmstat";
 inline const std::string kGovernorCpu0 = kCpuDir + "/cpu0/cpufreq/scaling_governor";
 
 }  // namespace torchdiag::paths

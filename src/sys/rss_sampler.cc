@@ -1,6 +1,7 @@
 #include "sys/rss_sampler.h"
 
 #include <algorithm>
+#include <limits>
 #include <string>
 
 #include "util/strings.h"
@@ -14,7 +15,7 @@ std::optional<int64_t> parse_vm_rss_bytes(std::string_view status_text) {
     const auto fields = split_ws(trim(line.substr(6)));
     if (fields.size() != 2 || fields[1] != "kB") return std::nullopt;
     const auto kb = parse_int(fields[0]);
-    if (!kb || *kb < 0) return std::nullopt;
+    if (!kb || *kb < 0 || *kb > std::numeric_limits<int64_t>::max() / 1024) return std::nullopt;
     return *kb * 1024;
   }
   return std::nullopt;

@@ -3,9 +3,11 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -34,8 +36,41 @@ struct Pipe {
   }
 };
 
-[[noreturn]] void exec_child(const SpawnOptions& o, Pipe& in, Pipe& out, Pipe& err, Pipe& status) {
+// The process group of the child being run, for the signal handlers below (0: none).
+std::atomic<pid_t> g_child_pgid{0};
+
+/// SIGINT, SIGTERM or SIGHUP of this process: kill the child's process group first,
+/// then die of the same signal. Only async-signal-safe calls.
+void forward_and_die(int sig) {
+  const pid_t pgid = g_child_pgid.load();
+  if (pgid > 0) ::kill(-pgid, SIGKILL);
+  ::signal(sig, SIG_DFL);
+  ::raise(sig);
+}
+
+/// Installs forward_and_die for the terminating signals this process does not handle
+/// itself (a command that handles SIGINT keeps its own handler).
+void install_forwarding_once() {
+  static const bool installed = [] {
+    for (const int sig : {SIGINT, SIGTERM, SIGHUP}) {
+      struct sigaction old {};
+      if (::sigaction(sig, nullptr, &old) != 0 || old.sa_handler != SIG_DFL) continue;
+      struct sigaction sa {};
+      sa.sa_handler = forward_and_die;
+      sigemptyset(&sa.sa_mask);
+      ::sigaction(sig, &sa, nullptr);
+    }
+    return true;
+  }();
+  (void)installed;
+}
+
+[[noreturn]] void exec_child(const SpawnOptions& o, pid_t parent, Pipe& in, Pipe& out, Pipe& err, Pipe& status) {
   ::setpgid(0, 0);
+  // Die with the parent, even by SIGKILL. The parent may already be gone by now (the
+  // death signal is armed only from here on): then give up.
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() != parent) ::_exit(127);
   ::dup2(in.fd[0], 0);
   ::dup2(out.fd[1], 1);
   ::dup2(err.fd[1], 2);
@@ -105,12 +140,16 @@ struct Pipes {
 /// Forks and execs; returns the pid (or -1 with r.error set). r.started tells
 /// whether exec succeeded (the child reports its errno through the status pipe).
 pid_t start_child(const SpawnOptions& o, Pipes& p, SpawnResult& r) {
+  install_forwarding_once();
+  const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
   if (pid < 0) {
     r.error = std::strerror(errno);
     return -1;
   }
-  if (pid == 0) exec_child(o, p.in, p.out, p.err, p.status);
+  if (pid == 0) exec_child(o, parent, p.in, p.out, p.err, p.status);
+  ::setpgid(pid, pid);  // also here, so that the group exists before a signal is forwarded
+  g_child_pgid.store(pid);
   ::close(p.in.fd[0]), ::close(p.out.fd[1]), ::close(p.err.fd[1]), ::close(p.status.fd[1]);
   p.in.fd[0] = p.out.fd[1] = p.err.fd[1] = p.status.fd[1] = -1;
   int exec_errno = 0;
@@ -175,6 +214,7 @@ SpawnResult run_process(const SpawnOptions& o) {
   write_stdin(o, p.in);
   std::string partial;
   const int wstatus = wait_for_child(o, pid, p, r, partial, t0);
+  g_child_pgid.store(0);
   // Collect what is left in the pipes after exit (bounded: a grandchild may hold them).
   const auto drain_start = Clock::now();
   while ((p.out.fd[0] >= 0 || p.err.fd[0] >= 0) && seconds_since(drain_start) < 1.0) {

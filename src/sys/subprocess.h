@@ -37,6 +37,10 @@ struct SpawnResult {
 };
 
 /// Runs the child to completion. Never throws; failures are in the result.
+/// The child runs in its own process group and never outlives this process: it gets
+/// SIGKILL when the calling thread dies (PR_SET_PDEATHSIG, also after SIGKILL of this
+/// process), and SIGINT, SIGTERM or SIGHUP of this process (unless it handles them
+/// itself) kill the child's group before this process dies of the same signal.
 SpawnResult run_process(const SpawnOptions& options);
 
 /// The environment of this process, as a map (for building a child's environment).

@@ -15,6 +15,7 @@
 #include "sys/loaded_libs.h"
 #include "torch/builtin_model.h"
 #include "torch/model_loader.h"
+#include "util/error_cause.h"
 
 namespace torchdiag {
 namespace {
@@ -208,7 +209,7 @@ int run_bench_request(const json& request, const WindowHooks& hooks,
   try {
     p = s.workload == "forward" ? prepare_forward(s) : prepare_index_select(s);
   } catch (const std::exception& e) {
-    emit({{"type", "error"}, {"kind", "model"}, {"message", first_line(e.what())}});
+    emit({{"type", "error"}, {"kind", "model"}, {"message", error_cause(e.what())}});
     return 1;
   }
   const double load_s = since(load_start);
@@ -216,7 +217,7 @@ int run_bench_request(const json& request, const WindowHooks& hooks,
   try {
     warm_up(s, p.op);
   } catch (const std::exception& e) {
-    std::string msg = "forward failed: " + first_line(e.what());
+    std::string msg = "forward failed: " + error_cause(e.what());
     if (!p.schema.empty()) msg += " (expected " + p.schema + ")";
     emit({{"type", "error"}, {"kind", "model"}, {"message", msg}});
     return 1;

@@ -2,18 +2,10 @@
 
 #include <sstream>
 
+#include "util/error_cause.h"
 #include "util/model_file.h"
 
 namespace torchdiag {
-
-std::string first_line(const std::string& message) {
-  std::istringstream in(message);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (!line.empty()) return line;
-  }
-  return message;
-}
 
 std::string forward_schema(const torch::jit::Module& module) {
   const auto method = module.find_method("forward");
@@ -31,7 +23,7 @@ torch::jit::Module load_model(const std::string& path, bool freeze) {
   try {
     m = torch::jit::load(path, torch::kCPU);
   } catch (const std::exception& e) {
-    throw ModelError("cannot load model '" + path + "': " + first_line(e.what()));
+    throw ModelError("cannot load model '" + path + "': " + error_cause(e.what()));
   }
   m.eval();
   if (freeze) {
@@ -39,7 +31,7 @@ torch::jit::Module load_model(const std::string& path, bool freeze) {
       auto frozen = torch::jit::freeze(m);
       m = torch::jit::optimize_for_inference(frozen);
     } catch (const std::exception& e) {
-      throw ModelError("cannot freeze model '" + path + "': " + first_line(e.what()));
+      throw ModelError("cannot freeze model '" + path + "': " + error_cause(e.what()));
     }
   }
   return m;

@@ -14,9 +14,6 @@ struct ModelError : std::runtime_error {
 /// common mistakes get a precise reason: missing file, a Python pickle, no zip header.
 torch::jit::Module load_model(const std::string& path, bool freeze);
 
-/// First line of a LibTorch error message (they span many lines with a C++ trace).
-std::string first_line(const std::string& message);
-
 /// The forward schema as text ("forward(Tensor x) -> Tensor"), "" when unknown.
 std::string forward_schema(const torch::jit::Module& module);
 

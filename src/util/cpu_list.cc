@@ -8,11 +8,29 @@
 namespace torchdiag {
 namespace {
 
-constexpr long long kMaxCpu = 1 << 20;
+/// Marks CPUs in a bitmap and lists them sorted: linear time, memory bounded by kMaxCpus.
+class CpuMarks {
+ public:
+  void add_range(long long lo, long long hi) {
+    if (marks_.size() <= static_cast<size_t>(hi)) marks_.resize(static_cast<size_t>(hi) + 1, 0);
+    std::fill(marks_.begin() + lo, marks_.begin() + hi + 1, 1);
+  }
+  CpuSet list() const {
+    CpuSet out;
+    for (size_t i = 0; i < marks_.size(); ++i) {
+      if (marks_[i]) out.push_back(static_cast<int>(i));
+    }
+    return out;
+  }
 
-void normalize(CpuSet& cpus) {
-  std::sort(cpus.begin(), cpus.end());
-  cpus.erase(std::unique(cpus.begin(), cpus.end()), cpus.end());
+ private:
+  std::vector<unsigned char> marks_;
+};
+
+CpuSetParse failed(std::string why) {
+  CpuSetParse out;
+  out.error = std::move(why);
+  return out;
 }
 
 int hex_digit(char c) {
@@ -25,54 +43,44 @@ int hex_digit(char c) {
 }  // namespace
 
 CpuSetParse parse_cpu_list(std::string_view text) {
-  CpuSetParse out;
   const auto body = trim(text);
-  if (body.empty()) return out;
+  if (body.empty()) return {};
+  CpuMarks marks;
   for (const auto raw : split(body, ',')) {
     const auto item = trim(raw);
     const auto dash = item.find('-');
     const auto lo = parse_int(item.substr(0, dash));
     const auto hi = dash == std::string_view::npos ? lo : parse_int(item.substr(dash + 1));
-    if (!lo || !hi || *lo < 0 || *hi < *lo || *hi > kMaxCpu) {
-      out.error = "bad CPU list item '" + std::string(item) + "'";
-      out.cpus.clear();
-      return out;
+    if (!lo || !hi || *lo < 0 || *hi < *lo) {
+      return failed("bad CPU list item '" + std::string(item.substr(0, 40)) + "'");
     }
-    for (long long cpu = *lo; cpu <= *hi; ++cpu) out.cpus.push_back(static_cast<int>(cpu));
+    if (*hi >= kMaxCpus) {
+      return failed("CPU list item '" + std::string(item.substr(0, 40)) + "' is beyond CPU " +
+                    std::to_string(kMaxCpus - 1));
+    }
+    marks.add_range(*lo, *hi);
   }
-  normalize(out.cpus);
-  return out;
+  return {marks.list(), ""};
 }
 
 CpuSetParse parse_cpu_mask(std::string_view text) {
-  CpuSetParse out;
   const auto body = trim(text);
-  if (body.empty()) {
-    out.error = "empty CPU mask";
-    return out;
-  }
+  if (body.empty()) return failed("empty CPU mask");
+  CpuSetParse out;
   const auto words = split(body, ',');
-  int bit = 0;
+  long long bit = 0;  // least significant first, so the list comes out sorted
   for (auto w = words.rbegin(); w != words.rend(); ++w) {
-    if (w->empty()) {
-      out.error = "empty word in CPU mask";
-      out.cpus.clear();
-      return out;
-    }
-    for (auto c = w->rbegin(); c != w->rend(); ++c) {
+    if (w->empty()) return failed("empty word in CPU mask");
+    for (auto c = w->rbegin(); c != w->rend(); ++c, bit += 4) {
       const int nibble = hex_digit(*c);
-      if (nibble < 0) {
-        out.error = "bad hex digit '" + std::string(1, *c) + "' in CPU mask";
-        out.cpus.clear();
-        return out;
-      }
+      if (nibble < 0) return failed("bad hex digit '" + std::string(1, *c) + "' in CPU mask");
+      if (nibble == 0) continue;
+      if (bit >= kMaxCpus) return failed("CPU mask sets a CPU beyond " + std::to_string(kMaxCpus - 1));
       for (int b = 0; b < 4; ++b) {
-        if (nibble & (1 << b)) out.cpus.push_back(bit + b);
+        if (nibble & (1 << b)) out.cpus.push_back(static_cast<int>(bit + b));
       }
-      bit += 4;
     }
   }
-  normalize(out.cpus);
   return out;
 }
 

@@ -27,6 +27,15 @@ bool starts_with(std::string_view s, std::string_view prefix);
 /// The last non-empty line of `text`, trimmed ("" when there is none).
 std::string last_line(std::string_view text);
 
+/// `text` with every invalid UTF-8 sequence replaced by U+FFFD (valid text is returned
+/// unchanged), so output built from arbitrary bytes is valid UTF-8.
+std::string sanitize_utf8(std::string_view text);
+
+/// Bytes as lower-case hex ("\x01\xff" -> "01ff"), and back (nullopt on odd length or a
+/// non-hex digit).
+std::string hex_encode(std::string_view bytes);
+std::optional<std::string> hex_decode(std::string_view hex);
+
 /// Joins the parts with `sep`.
 std::string join(const std::vector<std::string>& parts, std::string_view sep);
 

@@ -14,31 +14,6 @@
 using namespace torchdiag::test;
 namespace fs = std::filesystem;
 
-namespace {
-
-bool have_worker() { return std::string(TORCHDIAG_WORKER_BINARY).size() > 0; }
-
-/// Short runs: these tests check behaviour, not speed.
-std::vector<std::string> quick(std::vector<std::string> args) {
-  for (const char* a : {"--min-time", "0.02", "--repetitions", "2", "--warmup", "1"}) args.push_back(a);
-  return args;
-}
-
-const std::string& models_dir() {
-  static const std::string dir = [] {
-    const auto d = fs::temp_directory_path() / ("torchdiag-models-" + std::to_string(::getpid()));
-    fs::create_directories(d);
-    const std::string cmd = std::string(TORCHDIAG_MAKE_MODELS) + " " + d.string();
-    REQUIRE(std::system(cmd.c_str()) == 0);
-    return d.string();
-  }();
-  return dir;
-}
-
-std::string model(const char* name) { return models_dir() + "/" + name; }
-
-}  // namespace
-
 TEST_CASE("bench runs the built-in model per thread count in fresh workers", "[bench][worker]") {
   if (!have_worker()) return;
   const auto r = run_torchdiag(quick({"bench", "--workload", "forward", "--threads", "1,2", "--format", "json"}));

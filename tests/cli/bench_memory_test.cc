@@ -11,10 +11,6 @@
 
 using namespace torchdiag::test;
 
-namespace {
-bool have_worker() { return std::string(TORCHDIAG_WORKER_BINARY).size() > 0; }
-}  // namespace
-
 TEST_CASE("a soak under glibc and jemalloc: proof, RSS figures, comparison, plot", "[bench][memory][worker]") {
   if (!have_worker()) return;
   const auto plain = run_torchdiag({"inspect", "--format", "json"});

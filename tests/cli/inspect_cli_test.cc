@@ -16,7 +16,6 @@ using nlohmann::json;
 
 namespace {
 
-bool have_worker() { return std::string(TORCHDIAG_WORKER_BINARY).size() > 0; }
 
 /// A child process that runs until destroyed.
 class Child {

@@ -6,10 +6,6 @@
 
 using namespace torchdiag::test;
 
-namespace {
-bool have_worker() { return std::string(TORCHDIAG_WORKER_BINARY).size() > 0; }
-}  // namespace
-
 TEST_CASE("recommend --measure answers from a real sweep with the evidence", "[recommend][measure][worker]") {
   if (!have_worker()) return;
   const auto r = run_torchdiag({"recommend", "--measure", "--budget", "5", "--workload", "index_select", "--format",

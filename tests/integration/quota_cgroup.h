@@ -39,18 +39,19 @@ constexpr int kChildTimeoutMs = 30000;  ///< default limit of a child in the cgr
 
 inline std::string errno_text(const std::string& what) { return what + ": " + std::strerror(errno); }
 
-/// "" when cgroup v1 CPU quotas can be created here, else the reason why not.
-inline std::string why_no_cgroup_v1_cpu() {
+/// "" when cgroups with `probe_file` can be created under the v1 `hierarchy` here, else
+/// the reason why not.
+inline std::string why_no_cgroup_v1(const std::string& hierarchy, const std::string& probe_file) {
   if (::geteuid() != 0) return "not running as root";
   struct statfs st {};
-  if (::statfs(kCpuHierarchy.c_str(), &st) != 0) return errno_text(kCpuHierarchy);
-  if (st.f_type != CGROUP_SUPER_MAGIC) return kCpuHierarchy + " is not a cgroup v1 mount";
-  if (::access((kCpuHierarchy + "/cpu.cfs_quota_us").c_str(), F_OK) != 0) {
-    return "no cpu.cfs_quota_us (kernel without CFS bandwidth control)";
-  }
-  if (::access(kCpuHierarchy.c_str(), W_OK) != 0) return kCpuHierarchy + " is not writable";
+  if (::statfs(hierarchy.c_str(), &st) != 0) return errno_text(hierarchy);
+  if (st.f_type != CGROUP_SUPER_MAGIC) return hierarchy + " is not a cgroup v1 mount";
+  if (::access((hierarchy + "/" + probe_file).c_str(), F_OK) != 0) return "no " + probe_file + " in " + hierarchy;
+  if (::access(hierarchy.c_str(), W_OK) != 0) return hierarchy + " is not writable";
   return "";
 }
+
+inline std::string why_no_cgroup_v1_cpu() { return why_no_cgroup_v1(kCpuHierarchy, "cpu.cfs_quota_us"); }
 
 /// True (after a WARN saying why) when this machine cannot run the test.
 inline bool skip_without_cgroup_v1_cpu() {
@@ -72,20 +73,23 @@ inline std::string write_file(const std::string& path, const std::string& text) 
   return error;
 }
 
-/// A cgroup v1 cpu directory with a CFS quota; removed again on destruction, also when a
-/// check failed. Only children join it, so it is empty once they have been reaped.
-class QuotaCgroup {
+/// A cgroup v1 directory under `hierarchy` with the given files written; removed again on
+/// destruction, also when a check failed. Only children join it, so it is empty once
+/// they have been reaped.
+class TestCgroup {
  public:
-  QuotaCgroup(long quota_us, long period_us) : name_(unique_name()), dir_(kCpuHierarchy + "/" + name_) {
+  TestCgroup(const std::string& hierarchy, const std::vector<std::pair<std::string, std::string>>& files)
+      : name_(unique_name()), dir_(hierarchy + "/" + name_) {
     if (::mkdir(dir_.c_str(), 0755) != 0) {
       error_ = errno_text("mkdir " + dir_);
       return;
     }
     created_ = true;
-    error_ = write_file(dir_ + "/cpu.cfs_period_us", std::to_string(period_us));
-    if (error_.empty()) error_ = write_file(dir_ + "/cpu.cfs_quota_us", std::to_string(quota_us));
+    for (const auto& [file, value] : files) {
+      if (error_.empty()) error_ = write_file(dir_ + "/" + file, value);
+    }
   }
-  ~QuotaCgroup() {
+  ~TestCgroup() {
     if (!created_) return;
     // A reaped child can linger in the group for a moment: retry EBUSY for up to a second.
     for (int i = 0; i < 100; ++i) {
@@ -94,12 +98,12 @@ class QuotaCgroup {
     }
     std::fprintf(stderr, "warning: could not remove %s: %s\n", dir_.c_str(), std::strerror(errno));
   }
-  QuotaCgroup(const QuotaCgroup&) = delete;
-  QuotaCgroup& operator=(const QuotaCgroup&) = delete;
+  TestCgroup(const TestCgroup&) = delete;
+  TestCgroup& operator=(const TestCgroup&) = delete;
 
   const std::string& name() const { return name_; }
   const std::string& dir() const { return dir_; }
-  const std::string& error() const { return error_; }  ///< "" when the quota is in place
+  const std::string& error() const { return error_; }  ///< "" when every file was written
 
  private:
   static std::string unique_name() {
@@ -110,6 +114,14 @@ class QuotaCgroup {
   std::string dir_;
   std::string error_;
   bool created_ = false;
+};
+
+/// A cgroup v1 cpu directory with a CFS quota.
+class QuotaCgroup : public TestCgroup {
+ public:
+  QuotaCgroup(long quota_us, long period_us)
+      : TestCgroup(kCpuHierarchy, {{"cpu.cfs_period_us", std::to_string(period_us)},
+                                   {"cpu.cfs_quota_us", std::to_string(quota_us)}}) {}
 };
 
 /// Both ends close on destruction; O_CLOEXEC so that only dup2'ed copies reach the child.
@@ -211,7 +223,7 @@ inline int wait_exit_code(pid_t pid) {
 
 /// Starts `args` with environment `env`, its pid written into the cgroup's cgroup.procs
 /// before it execs, and collects its output and exit status.
-inline ChildResult run_in_cgroup(const QuotaCgroup& cgroup, std::vector<std::string> args,
+inline ChildResult run_in_cgroup(const TestCgroup& cgroup, std::vector<std::string> args,
                                  std::vector<std::string> env, int timeout_ms = kChildTimeoutMs) {
   ChildResult r;
   auto argv = c_strings(args);

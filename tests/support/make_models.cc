@@ -44,6 +44,17 @@ int main(int argc, char** argv) {
         "def forward(self, idx):\n    return torch.embedding(self.table, idx).sum(1)\n",
         {{"table", torch::randn({10, 4})}})
       .save(dir + "/int_input.pt");
+  // Models that fail inside TorchScript, each for its own reason.
+  build("Raises", "def forward(self, x):\n    assert x.numel() < 0, \"the model refuses: custom reason 42\"\n    return x\n",
+        {})
+      .save(dir + "/raises.pt");
+  build("Huge", "def forward(self, x):\n    return torch.empty([1 << 46]) + x.sum()\n", {})
+      .save(dir + "/huge_alloc.pt");
+  // Touches 1 GiB: in a small memory cgroup the kernel's OOM killer ends the worker.
+  build("Touches", "def forward(self, x):\n    return torch.ones([1 << 28]).sum() + x.sum()\n", {})
+      .save(dir + "/touches_1gib.pt");
+  build("Loops", "def forward(self, x):\n    y = x\n    while True:\n        y = y + 1\n    return y\n", {})
+      .save(dir + "/loops.pt");
   std::ifstream in(dir + "/single.pt", std::ios::binary);
   const std::string good((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   write_bytes(dir + "/truncated.pt", good.substr(0, good.size() / 2));

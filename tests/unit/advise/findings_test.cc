@@ -1,5 +1,6 @@
 // Findings are pure functions of an InspectReport: each rule is checked on hand-built
 // reports, firing where it should and staying quiet where it should not.
+#include "advise/capacity.h"
 #include "advise/findings.h"
 
 #include <algorithm>
@@ -36,6 +37,7 @@ InspectReport with_env(InspectReport r, std::map<std::string, std::string> vars)
 InspectReport with_quota(InspectReport r, double quota_cpus) {
   r.cgroup.quota_cpus = quota_cpus;
   r.cgroup.quota_source = "/sys/fs/cgroup/cpu.max";
+  r.capacity = compute_capacity(r.cpu, r.cgroup);
   return r;
 }
 
@@ -150,9 +152,10 @@ TEST_CASE("mkl-omp-disagree when both are set to different values", "[advise][fi
   CHECK(fires(invalid, "env-threads-invalid"));
 }
 
-TEST_CASE("quota-without-thread-env when a quota is set and no thread count is",
+TEST_CASE("quota-without-thread-env when a binding quota is set and no thread count is",
           "[advise][findings]") {
-  const auto quota_only = diagnose(with_quota(base_report(2), 2.0));
+  // A 2-CPU quota on 8 CPUs binds: LibTorch would size its pool from the 8.
+  const auto quota_only = diagnose(with_quota(base_report(8), 2.0));
   const auto* f = one_of(quota_only, "quota-without-thread-env");
   REQUIRE(f != nullptr);
   CHECK(f->severity == Severity::kWarning);
@@ -160,16 +163,18 @@ TEST_CASE("quota-without-thread-env when a quota is set and no thread count is",
   CHECK(f->message.find("/sys/fs/cgroup/cpu.max") != std::string::npos);
   CHECK(f->fix == "export OMP_NUM_THREADS=2 MKL_NUM_THREADS=2");
 
-  CHECK_FALSE(fires(diagnose(base_report(2)), "quota-without-thread-env"));
-  CHECK_FALSE(fires(diagnose(with_env(with_quota(base_report(2), 2.0), {{"OMP_NUM_THREADS", "2"}})),
+  CHECK_FALSE(fires(diagnose(base_report(8)), "quota-without-thread-env"));
+  CHECK_FALSE(fires(diagnose(with_env(with_quota(base_report(8), 2.0), {{"OMP_NUM_THREADS", "2"}})),
                     "quota-without-thread-env"));
-  CHECK_FALSE(fires(diagnose(with_env(with_quota(base_report(2), 2.0), {{"MKL_NUM_THREADS", "1"}})),
+  CHECK_FALSE(fires(diagnose(with_env(with_quota(base_report(8), 2.0), {{"MKL_NUM_THREADS", "1"}})),
                     "quota-without-thread-env"));
   // Variables that do not set the pool size do not count.
-  CHECK(fires(diagnose(with_env(with_quota(base_report(2), 2.0), {{"OMP_PROC_BIND", "close"}})),
+  CHECK(fires(diagnose(with_env(with_quota(base_report(8), 2.0), {{"OMP_PROC_BIND", "close"}})),
               "quota-without-thread-env"));
-  CHECK(fires(diagnose(with_env(with_quota(base_report(2), 2.0), {{"OMP_NUM_THREADS", "zero"}})),
-              "quota-without-thread-env"));
+  // A quota equal to or above the CPUs in the mask is not the binding limit.
+  CHECK_FALSE(fires(diagnose(with_quota(base_report(2), 2.0)), "quota-without-thread-env"));
+  CHECK_FALSE(fires(diagnose(with_quota(base_report(2), 16.0)), "quota-without-thread-env"));
+  CHECK(fires(diagnose(with_quota(base_report(2), 1.5)), "quota-without-thread-env"));
 }
 
 TEST_CASE("cfs-throttled: info below 20% of periods, warning from 20%", "[advise][findings]") {
@@ -348,7 +353,7 @@ TEST_CASE("has_problem is true for warnings and critical findings only", "[advis
   CHECK_FALSE(has_problem({info, info}));
   CHECK(has_problem({info, warning}));
   CHECK(has_problem({critical}));
-  CHECK(has_problem(diagnose(with_quota(base_report(2), 2.0))));
+  CHECK(has_problem(diagnose(with_quota(base_report(8), 2.0))));
   CHECK_FALSE(has_problem(diagnose(base_report(2))));
 }
 

@@ -87,4 +87,8 @@ TEST_CASE("bench specs round-trip through the worker protocol", "[bench]") {
   j = spec_to_json(s);
   j["streams"] = 0;
   CHECK_THROWS_AS(spec_from_json(j), std::invalid_argument);
+  // A path that is not UTF-8 crosses the wire byte for byte.
+  s.model = "/tmp/m\xff\xfe.pt";
+  CHECK(spec_from_json(spec_to_json(s)).model == s.model);
+  CHECK(spec_to_json(s).contains("model_hex"));
 }

@@ -219,6 +219,11 @@ TEST_CASE("parse_proc_cgroup reads v1, v2 and hybrid files", "[probe][cgroup]") 
     CHECK(lines[1].path == "/trimmed");
   }
   SECTION("an empty file gives no lines") { CHECK(parse_proc_cgroup("").empty()); }
+  SECTION("a hierarchy id beyond int is skipped, never wrapped to 0 (the v2 line)") {
+    const auto lines = parse_proc_cgroup("4294967296::/x\n0::/real\n");
+    REQUIRE(lines.size() == 1);
+    CHECK(lines[0].path == "/real");
+  }
   SECTION("a path outside the cgroup namespace keeps its ..") {
     const auto lines = parse_proc_cgroup("0::/../system.slice/x.scope\n");
     REQUIRE(lines.size() == 1);

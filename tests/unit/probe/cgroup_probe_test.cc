@@ -186,3 +186,67 @@ TEST_CASE("probe_cgroup cpu.stat without the bandwidth counters is unavailable",
   CHECK(cg.pressure.value->some_avg10 == Approx(2.0));
   CHECK(cg.pressure.path == "/sys/fs/cgroup/cpu.pressure");
 }
+
+TEST_CASE("probe_cgroup: of stacked mounts at one point the last one counts, without a warning",
+          "[probe][cgroup]") {
+  TempTree tree;
+  REQUIRE(tree.ok());
+  // A runtime mounted a cgroup2 view rooted elsewhere first, then the pod's own on top of it.
+  tree.write("proc/self/cgroup", "0::/pod/ctr\n");
+  tree.write("proc/self/mountinfo",
+             "30 24 0:26 /other /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n"
+             "40 24 0:26 /pod/ctr /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n");
+  tree.write("sys/fs/cgroup/cpu.max", "150000 100000\n");
+  const auto cg = probe_cgroup(FsReader(tree.root()), "/proc/self");
+  CHECK(cg.warnings.empty());
+  CHECK(cg.dir == "/sys/fs/cgroup");
+  REQUIRE(cg.quota_cpus.has_value());
+  CHECK(*cg.quota_cpus == Approx(1.5));
+}
+
+TEST_CASE("probe_cgroup: CPU pressure of the process's own cgroup, else labelled system-wide",
+          "[probe][cgroup]") {
+  TempTree tree;
+  REQUIRE(tree.ok());
+  // cgroup v1 controllers with the v2 hierarchy beside them at .../unified (systemd hybrid).
+  tree.write("proc/self/cgroup", "3:cpu,cpuacct:/job\n0::/job.scope\n");
+  tree.write("proc/self/mountinfo",
+             std::string(kV1CpuMount) +
+                 "32 25 0:28 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw,nsdelegate\n");
+  tree.write("sys/fs/cgroup/cpu,cpuacct/job/cpu.cfs_quota_us", "-1\n");
+  tree.write("proc/pressure/cpu", "some avg10=9.00 avg60=9.00 avg300=9.00 total=9\n");
+  SECTION("the unified hierarchy has the process's cpu.pressure") {
+    tree.write("sys/fs/cgroup/unified/job.scope/cpu.pressure", "some avg10=3.00 avg60=2.00 avg300=1.00 total=7\n");
+    const auto cg = probe_cgroup(FsReader(tree.root()), "/proc/self");
+    CHECK(*cg.version == 1);
+    REQUIRE(cg.pressure.ok());
+    CHECK(cg.pressure.path == "/sys/fs/cgroup/unified/job.scope/cpu.pressure");
+    CHECK(cg.pressure.value->some_avg10 == Approx(3.0));
+    CHECK(cg.pressure_scope == "cgroup");
+  }
+  SECTION("no per-cgroup file: the system-wide one, said so") {
+    tree.mkdir("sys/fs/cgroup/unified/job.scope");
+    const auto cg = probe_cgroup(FsReader(tree.root()), "/proc/self");
+    REQUIRE(cg.pressure.ok());
+    CHECK(cg.pressure.path == "/proc/pressure/cpu");
+    CHECK(cg.pressure_scope == "system-wide");
+  }
+}
+
+TEST_CASE("probe_cgroup: a mount point or cgroup path that climbs out of the root reads nothing outside",
+          "[probe][cgroup]") {
+  TempTree outside;
+  TempTree tree;
+  REQUIRE((tree.ok() && outside.ok()));
+  outside.write("cpu.max", "77777 100000\n");
+  const auto name = std::filesystem::path(outside.root()).filename().string();
+  tree.write("proc/self/cgroup", "0::/\n");
+  tree.write("proc/self/mountinfo", "30 24 0:26 / /../" + name + " rw - cgroup2 cgroup2 rw\n");
+  const auto cg = probe_cgroup(FsReader(tree.root()), "/proc/self");
+  CHECK_FALSE(cg.quota_cpus.has_value());
+  TempTree other;
+  other.write("proc/self/cgroup", "0::/../../../../../../../../" + name + "\n");
+  other.write("proc/self/mountinfo", kV2Mount);
+  const auto cg2 = probe_cgroup(FsReader(other.root()), "/proc/self");
+  CHECK_FALSE(cg2.quota_cpus.has_value());
+}

@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
+
 #include <cerrno>
 #include <thread>
 #include <unistd.h>
@@ -121,4 +123,33 @@ TEST_CASE("the built-in generic names encode as libpfm4 encodes them", "[perf]")
   CHECK(a > 0);
   CHECK(b > 0);
   CHECK(a == Approx(b).epsilon(0.5));  // both count this thread's CPU time
+}
+
+namespace {
+
+int g_pipe_write_end = -1;
+
+/// A "counter" whose first read fails (an empty non-blocking pipe) and whose later
+/// reads succeed once the test has written a value into it.
+long pipe_open(void*, int, int, int, unsigned long) {
+  int fds[2];
+  if (::pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0) return -1;
+  g_pipe_write_end = fds[1];
+  return fds[0];
+}
+
+}  // namespace
+
+TEST_CASE("a counter unreadable at the start of the window has an unknown delta, not its total", "[perf]") {
+  WindowCounterProbe probe({"context-switches"}, pipe_open, /*sample_spin=*/false);
+  REQUIRE(g_pipe_write_end >= 0);
+  probe.start();  // the read fails: nothing in the pipe yet
+  const uint64_t reading[3] = {1000000, 1, 1};  // value, time enabled, time running
+  REQUIRE(::write(g_pipe_write_end, reading, sizeof reading) == static_cast<ssize_t>(sizeof reading));
+  const auto c = probe.stop();
+  ::close(g_pipe_write_end);
+  CHECK(c.perf.empty());
+  REQUIRE(c.perf_unavailable.size() == 1);
+  CHECK(c.perf_unavailable[0].first == "context-switches");
+  CHECK(c.perf_unavailable[0].second.find("start of the timed window") != std::string::npos);
 }

@@ -49,6 +49,7 @@ TEST_CASE("VmRSS parses to bytes; anything else is no figure", "[sys]") {
   CHECK(parse_vm_rss_bytes("Name:\tx\nVmRSS:\t  2048 kB\nThreads: 1\n") == 2048 * 1024);
   CHECK_FALSE(parse_vm_rss_bytes("Name:\tkthreadd\n"));
   CHECK_FALSE(parse_vm_rss_bytes("VmRSS:\tabc kB\n"));
+  CHECK_FALSE(parse_vm_rss_bytes("VmRSS:\t9223372036854775807 kB\n"));  // would overflow in bytes
   CHECK_FALSE(parse_vm_rss_bytes("VmRSS:\t12 MB\n"));
 }
 

@@ -63,3 +63,26 @@ TEST_CASE("format_cpu_list compresses ranges", "[util]") {
   CHECK(format_cpu_list({5}) == "5");
   CHECK(intersect({0, 1, 2, 3}, {2, 3, 4}) == CpuSet{2, 3});
 }
+
+TEST_CASE("CPU lists and masks are bounded: linear time, at most 65,536 CPUs", "[util]") {
+  std::string hostile;
+  for (int i = 0; i < 300; ++i) hostile += "0-1048576,";
+  hostile.pop_back();
+  const auto list = torchdiag::parse_cpu_list(hostile);
+  CHECK_FALSE(list.ok());
+  CHECK(list.cpus.empty());
+  CHECK(list.error.find("beyond CPU 65535") != std::string::npos);
+  // The largest list allowed, repeated many times, is still one pass over a bitmap.
+  std::string big;
+  for (int i = 0; i < 5000; ++i) big += "0-65535,";
+  big.pop_back();
+  const auto all = torchdiag::parse_cpu_list(big);
+  REQUIRE(all.ok());
+  CHECK(all.cpus.size() == 65536);
+  CHECK(all.cpus.back() == 65535);
+  CHECK_FALSE(torchdiag::parse_cpu_list("65536").ok());
+  // Masks: zero words beyond the limit are harmless, a set bit there is malformed.
+  CHECK(torchdiag::parse_cpu_mask(std::string(20000, '0') + "3").cpus == torchdiag::CpuSet{0, 1});
+  CHECK_FALSE(torchdiag::parse_cpu_mask("1" + std::string(16384, '0')).ok());
+  CHECK(torchdiag::parse_cpu_mask("8" + std::string(16383, '0')).cpus == torchdiag::CpuSet{65535});
+}

@@ -25,3 +25,24 @@ TEST_CASE("split keeps empty fields, split_ws drops them", "[util]") {
   CHECK(split_ws("  a \t b  ").size() == 2);
   CHECK(trim("  x \n") == "x");
 }
+
+TEST_CASE("sanitize_utf8 keeps valid text and replaces each invalid byte with U+FFFD", "[util]") {
+  const std::string fffd = "\xEF\xBF\xBD";
+  CHECK(sanitize_utf8("plain ascii") == "plain ascii");
+  CHECK(sanitize_utf8("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80") == "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80");
+  CHECK(sanitize_utf8("a\xFF" "b") == "a" + fffd + "b");
+  CHECK(sanitize_utf8("\xC3") == fffd);                       // truncated sequence
+  CHECK(sanitize_utf8("\xC0\xAF") == fffd + fffd);            // overlong '/'
+  CHECK(sanitize_utf8("\xED\xA0\x80") == fffd + fffd + fffd); // a UTF-16 surrogate
+  CHECK(sanitize_utf8("\xF4\x90\x80\x80") == fffd + fffd + fffd + fffd);  // above U+10FFFF
+  CHECK(sanitize_utf8(std::string("nul\0inside", 10)) == std::string("nul\0inside", 10));
+}
+
+TEST_CASE("hex_encode and hex_decode carry any bytes", "[util]") {
+  const std::string bytes("/tmp/m\xff\x00\xfe.pt", 12);
+  CHECK(hex_encode("\x01\xff") == "01ff");
+  CHECK(hex_decode(hex_encode(bytes)) == bytes);
+  CHECK(hex_decode("0A") == std::string("\n"));
+  CHECK_FALSE(hex_decode("abc"));
+  CHECK_FALSE(hex_decode("zz"));
+}
