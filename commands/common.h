@@ -42,9 +42,6 @@ void check_root_dir(const std::string& root);
 const CLI::Validator& non_empty();
 const CLI::Validator& finite_number();
 
-/// "did you mean 'inspect'?" for a near miss among `choices`, or "".
-std::string did_you_mean(const std::string& word, const std::vector<std::string>& choices);
-
 /// Prints to stderr with the program prefix.
 void warn(const std::string& message);
 

@@ -7,8 +7,7 @@
 
 #include <fmt/format.h>
 
-#include "advise/capacity.h"
-#include "util/json_text.h"
+#include "advise/capacity_rules.h"
 #include "advise/findings.h"
 #include "commands.h"
 #include "common.h"
@@ -19,8 +18,9 @@
 #include "report/format.h"
 #include "report/inspect_json.h"
 #include "report/inspect_text.h"
-#include "sys/subprocess.h"
 #include "sys/kernel_paths.h"
+#include "sys/subprocess.h"
+#include "util/json_text.h"
 
 namespace torchdiag::cli {
 namespace {

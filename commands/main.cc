@@ -8,6 +8,7 @@
 
 #include "commands.h"
 #include "common.h"
+#include "util/strings.h"
 
 using namespace torchdiag::cli;
 
@@ -29,7 +30,7 @@ std::string describe_parse_error(const CLI::App& app, const CLI::ParseError& e, 
     const auto names = subcommand_names(app);
     const std::string word = argv[1];
     if (std::find(names.begin(), names.end(), word) == names.end()) {
-      return fmt::format("unknown command '{}'{}", word, did_you_mean(word, names));
+      return fmt::format("unknown command '{}'{}", word, torchdiag::did_you_mean(word, names));
     }
   }
   return msg;

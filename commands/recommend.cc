@@ -11,10 +11,11 @@
 
 #include <fmt/format.h>
 
-#include "advise/capacity.h"
+#include "advise/capacity_rules.h"
 #include "advise/recommend_policy.h"
 #include "commands.h"
 #include "common.h"
+#include "util/strings.h"
 #include "probe/env_probe.h"
 #include "probe/inspect_probe.h"
 #include "report/format.h"
@@ -138,7 +139,7 @@ void report_problems(const Recommendation& rec, bool strict) {
   if (!rec.facts.capacity_known) {
     warn("CPU facts unavailable: recommending the safe minimum of 1 thread");
   }
-  for (const auto& w : rec.warnings) warn(w);
+  for (const auto& w : rec.warnings) warn(w.message);
 }
 
 [[noreturn]] void exec_with(const Recommendation& rec, const std::vector<std::string>& command) {

@@ -8,14 +8,14 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
-#include "util/json_text.h"
-#include "util/utc_time.h"
 #include "common.h"
 #include "probe/env_probe.h"
 #include "probe/inspect_probe.h"
 #include "sys/environment.h"
-#include "sys/snapshot_writer.h"
 #include "sys/kernel_paths.h"
+#include "sys/snapshot_writer.h"
+#include "util/json_text.h"
+#include "util/utc_time.h"
 
 namespace torchdiag::cli {
 namespace {

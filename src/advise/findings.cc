@@ -4,7 +4,7 @@
 
 #include <fmt/format.h>
 
-#include "advise/capacity.h"
+#include "advise/capacity_rules.h"
 #include "util/strings.h"
 
 namespace torchdiag {
@@ -136,7 +136,7 @@ void check_torch(const InspectReport& r, const DiagnoseOptions& o, std::vector<F
   }
   std::vector<std::string> omp;
   for (const auto& p : t.threadpools) {
-    if (p.api == "openmp") omp.push_back(p.path);
+    if (p.api == PoolApi::kOpenmp) omp.push_back(p.path);
   }
   if (omp.size() > 1) {
     out.push_back(make("multiple-openmp-runtimes", Severity::kCritical,

@@ -20,11 +20,11 @@ std::string describe(const BenchRow& row) {
 std::vector<const BenchRow*> thread_rows(const std::vector<BenchRow>& rows) {
   std::vector<const BenchRow*> out;
   for (const auto& r : rows) {
-    if (r.status == "ok" && r.spec.threads && r.spec.allocator == "glibc") out.push_back(&r);
+    if (r.status == RowStatus::kOk && r.spec.threads && r.spec.allocator == Allocator::kGlibc) out.push_back(&r);
   }
   if (out.empty()) {
     for (const auto& r : rows) {
-      if (r.status == "ok" && r.spec.threads) out.push_back(&r);
+      if (r.status == RowStatus::kOk && r.spec.threads) out.push_back(&r);
     }
   }
   std::sort(out.begin(), out.end(), [](const BenchRow* a, const BenchRow* b) { return *a->spec.threads < *b->spec.threads; });
@@ -32,6 +32,20 @@ std::vector<const BenchRow*> thread_rows(const std::vector<BenchRow>& rows) {
 }
 
 }  // namespace
+
+std::vector<int> measure_thread_candidates(const RecommendFacts& f) {
+  const int demand = std::max(1, f.workers) * std::max(1, f.streams);
+  const int share = intra_op_share(f.usable_threads, f.workers, f.streams);
+  // Also measure up to the whole mask: that is where quota throttling shows.
+  const int cap = std::max(share, f.affinity_cpus / demand);
+  std::vector<int> out;
+  for (int t = 1; t < cap; t *= 2) out.push_back(t);
+  out.push_back(share);
+  out.push_back(cap);
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
 
 double measured_score(const BenchRow& row, const MeasureObjective& o) {
   const double t = std::clamp(throttled_share(row), 0.0, 0.99);
@@ -59,8 +73,8 @@ std::optional<ThreadDecision> choose_measured_threads(const std::vector<BenchRow
                             chosen == r});
   }
   for (const auto& r : rows) {
-    if (r.status != "ok" && r.spec.threads) {
-      d.candidates.push_back({*r.spec.threads, "measured: " + r.status, "rejected: " + r.error, false});
+    if (r.status != RowStatus::kOk && r.spec.threads) {
+      d.candidates.push_back({*r.spec.threads, fmt::format("measured: {}", r.status), "rejected: " + r.error, false});
     }
   }
   d.threads = *chosen->spec.threads;
@@ -76,9 +90,9 @@ std::vector<EnvSetting> measured_allocator_settings(const std::vector<BenchRow>&
   const BenchRow* glibc = nullptr;
   const BenchRow* je = nullptr;
   for (const auto& r : rows) {
-    if (r.status != "ok" || r.spec.threads != threads) continue;
-    if (r.spec.allocator == "glibc") glibc = &r;
-    if (r.spec.allocator == "jemalloc" && r.jemalloc_active) je = &r;
+    if (r.status != RowStatus::kOk || r.spec.threads != threads) continue;
+    if (r.spec.allocator == Allocator::kGlibc) glibc = &r;
+    if (r.spec.allocator == Allocator::kJemalloc && r.jemalloc_active) je = &r;
   }
   if (!glibc || !je || jemalloc_path.empty()) return {};
   const double gain = measured_score(*glibc, o) / measured_score(*je, o) - 1;

@@ -16,6 +16,17 @@ struct MeasureObjective {
   double tolerance = 0.03;  ///< a candidate within this fraction of the best counts as equal
 };
 
+/// What --objective names.
+enum class Objective { kLatency, kThroughput };
+constexpr EnumNames<Objective, 2> names_of(Objective) {
+  return {{{Objective::kLatency, "latency"}, {Objective::kThroughput, "throughput"}}};
+}
+
+/// The thread counts a measurement tries: powers of two below the share of the
+/// usable threads per worker x stream, that share, and the whole affinity mask per
+/// worker x stream (where quota throttling shows). Sorted, unique.
+std::vector<int> measure_thread_candidates(const RecommendFacts& facts);
+
 /// Score of a row (lower is better for both objectives): p50 x (1 + throttled share)
 /// for latency, 1 / (items/s x (1 - throttled share)) for throughput. CFS throttling
 /// is penalised because it turns into tail latency under load.

@@ -4,7 +4,7 @@
 
 #include <fmt/format.h>
 
-#include "advise/capacity.h"
+#include "advise/capacity_rules.h"
 #include "advise/findings.h"
 #include "util/cpu_list.h"
 #include "util/strings.h"
@@ -28,7 +28,7 @@ long long demand(const RecommendFacts& f) {
 /// "usable threads limited by quota; quota 1.50 CPUs (cpu.max); affinity 0-3 (4 CPUs)"
 std::string capacity_evidence(const RecommendFacts& f) {
   std::string out =
-      fmt::format("usable threads limited by {}", f.limited_by.empty() ? "unknown" : f.limited_by);
+      fmt::format("usable threads limited by {}", f.limited_by);
   out += f.quota_cpus ? fmt::format("; quota {:.2f} CPUs ({})", *f.quota_cpus, f.quota_source)
                       : std::string("; no CPU quota");
   out += f.affinity
@@ -53,10 +53,10 @@ std::string oversubscription_note(const RecommendFacts& f) {
 
 /// Why a count above the usable threads is wrong, by what limited them.
 std::string verdict_above_usable(const RecommendFacts& f) {
-  if (f.limited_by == "quota") {
+  if (f.limited_by == LimitedBy::kQuota) {
     return "rejected: threads beyond the quota stall OpenMP barriers when the quota runs out";
   }
-  if (f.limited_by == "physical cores") {
+  if (f.limited_by == LimitedBy::kPhysicalCores) {
     return "rejected: SMT siblings share one core's execution units";
   }
   return "rejected: more threads than CPUs this process may run on";
@@ -128,8 +128,8 @@ void warn_if_kept_too_high(const std::string& name, int kept, int computed_threa
                                              count(f.workers, "worker", "workers"),
                                              count(f.streams, "stream", "streams"),
                                              kept * demand(f), usable, f.limited_by);
-  rec.warnings.push_back(fmt::format("{}={} kept from the environment {}; use --override to set {}",
-                                     name, kept, what, computed_threads));
+  rec.warnings.push_back({"env-kept-too-high", fmt::format("{}={} kept from the environment {}; use --override to set {}",
+                                                           name, kept, what, computed_threads)});
 }
 
 EnvSetting resolve_var(const std::string& name, const std::string& partner,
@@ -164,11 +164,11 @@ void check_kept_agreement(Recommendation& rec) {
   const auto& omp = rec.env[0];
   const auto& mkl = rec.env[1];
   if (omp.value == mkl.value) return;
-  rec.warnings.push_back(
-      fmt::format("MKL_NUM_THREADS={} and OMP_NUM_THREADS={} (kept from the "
-                  "environment) disagree; LibTorch sizes its intra-op pool from "
-                  "MKL_NUM_THREADS",
-                  mkl.value, omp.value));
+  rec.warnings.push_back({"mkl-omp-disagree",
+                          fmt::format("MKL_NUM_THREADS={} and OMP_NUM_THREADS={} (kept from the "
+                                      "environment) disagree; LibTorch sizes its intra-op pool from "
+                                      "MKL_NUM_THREADS",
+                                      mkl.value, omp.value)});
 }
 
 }  // namespace
@@ -195,18 +195,20 @@ RecommendInputs inputs_from_report(const InspectReport& r, const RecommendReques
   f.capacity_known = r.cpu.affinity.ok() || r.cgroup.cpuset.ok() || r.cpu.online.ok();
   if (!f.capacity_known) {
     f.usable_threads = f.allowed_cpus = 1;
-    f.limited_by = "unknown";
+    f.limited_by = LimitedBy::kUnknown;
     in.problems.push_back({fmt::format("CPU count unknown (affinity {}; online CPUs {})",
                                        r.cpu.affinity.why(), r.cpu.online.why())});
   } else if (!r.cpu.affinity.ok()) {
-    in.warnings.push_back(fmt::format("affinity {}; counting {} CPUs instead", r.cpu.affinity.why(),
-                                      r.cgroup.cpuset.ok() ? "cpuset" : "online"));
+    in.warnings.push_back({"affinity-unavailable", fmt::format("affinity {}; counting {} CPUs instead",
+                                                                r.cpu.affinity.why(),
+                                                                r.cgroup.cpuset.ok() ? "cpuset" : "online")});
   }
   for (const auto& w : r.cgroup.warnings) in.problems.push_back({w});
   in.env = r.env.vars;
   if (!r.env.error.empty()) {
-    in.warnings.push_back(fmt::format(
-        "environment unreadable ({}: {}); no variable is kept from it", r.env.source, r.env.error));
+    in.warnings.push_back({"environment-unreadable",
+                           fmt::format("environment unreadable ({}: {}); no variable is kept from it",
+                                       r.env.source, r.env.error)});
   }
   in.override_env = request.override_env;
   return in;
@@ -216,7 +218,7 @@ RecommendInputs fallback_inputs(const Problem& why, const std::map<std::string, 
                                 const RecommendRequest& request) {
   RecommendInputs in;
   in.facts.capacity_known = false;
-  in.facts.limited_by = "unknown";
+  in.facts.limited_by = LimitedBy::kUnknown;
   in.facts.workers = std::max(1, request.workers);
   in.facts.streams = std::max(1, request.streams);
   in.env = env;
@@ -252,11 +254,11 @@ Recommendation recommend(const RecommendInputs& in) {
   rec.problems = in.problems;
   rec.warnings = in.warnings;
   const auto choice = in.measured ? in.measured->decision : choose_threads(rec.facts);
-  if (in.measured) rec.mode = "measure";
+  if (in.measured) rec.mode = RecommendMode::kMeasure;
   rec.candidates = choice.candidates;
   if (rec.facts.capacity_known && demand(rec.facts) > rec.facts.usable_threads) {
-    rec.warnings.push_back(oversubscription_note(rec.facts) +
-                           "; start fewer workers or streams, or give the container more CPUs");
+    rec.warnings.push_back({"oversubscription", oversubscription_note(rec.facts) +
+                                                    "; start fewer workers or streams, or give the container more CPUs"});
   }
   rec.env.push_back(resolve_var(kOmp, kMkl, in, choice, rec));
   rec.env.push_back(resolve_var(kMkl, kOmp, in, choice, rec));

@@ -29,7 +29,7 @@ struct RecommendInputs {
   std::map<std::string, std::string> env;  ///< variables already set (name -> value)
   bool override_env = false;
   std::vector<Problem> problems;      ///< failures met while gathering the facts
-  std::vector<std::string> warnings;  ///< degraded facts worth a warning
+  std::vector<Warning> warnings;  ///< degraded facts worth a warning
   std::shared_ptr<const MeasuredEvidence> measured;  ///< set by --measure; null: quick mode
 };
 

@@ -49,26 +49,25 @@ std::string plan_threads(const std::string& text, int usable, int online,
   }
   std::sort(counts.begin(), counts.end());
   counts.erase(std::unique(counts.begin(), counts.end()), counts.end());
-  for (int c : counts) out.push_back({c, std::to_string(c)});
-  if (current) out.push_back({std::nullopt, "current"});
+  out.assign(counts.begin(), counts.end());
+  if (current) out.push_back(std::nullopt);
   if (out.empty()) return "--threads: empty list";
   return "";
 }
 
-std::vector<PlannedConfig> plan_sweep(const BenchSpec& base, const std::vector<std::string>& workloads,
-                                      const std::vector<ThreadChoice>& threads,
-                                      const std::vector<int>& streams,
-                                      const std::vector<std::string>& allocators) {
-  std::vector<PlannedConfig> out;
-  for (const auto& w : workloads) {
-    for (const auto& a : allocators) {
+std::vector<BenchSpec> plan_sweep(const BenchSpec& base, const std::vector<Workload>& workloads,
+                                  const std::vector<ThreadChoice>& threads, const std::vector<int>& streams,
+                                  const std::vector<Allocator>& allocators) {
+  std::vector<BenchSpec> out;
+  for (const auto w : workloads) {
+    for (const auto a : allocators) {
       for (int s : streams) {
         for (const auto& t : threads) {
-          PlannedConfig c{base, t.label};
-          c.spec.workload = w;
-          c.spec.allocator = a;
-          c.spec.streams = s;
-          c.spec.threads = t.threads;
+          BenchSpec c = base;
+          c.workload = w;
+          c.allocator = a;
+          c.streams = s;
+          c.threads = t;
           out.push_back(std::move(c));
         }
       }

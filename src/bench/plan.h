@@ -7,11 +7,9 @@
 
 namespace torchdiag {
 
-/// One entry of the thread axis: a count, or "current" (nothing set by torchdiag).
-struct ThreadChoice {
-  std::optional<int> threads;
-  std::string label;
-};
+/// One entry of the thread axis: a count, or nullopt for "current" (nothing set by
+/// torchdiag, LibTorch's default).
+using ThreadChoice = std::optional<int>;
 
 /// Largest thread or stream count accepted; anything above is a typo, not a plan.
 inline constexpr int kMaxThreads = 4096;
@@ -26,17 +24,10 @@ std::string plan_threads(const std::string& text, int usable, int online,
 std::string parse_count_list(const std::string& text, const std::string& what, int max,
                              std::vector<int>& out);
 
-/// A configuration of the sweep and its thread label.
-struct PlannedConfig {
-  BenchSpec spec;
-  std::string threads_label;
-};
-
 /// The cross product workloads x allocators x streams x threads, in that nesting
 /// order, each copied from `base`.
-std::vector<PlannedConfig> plan_sweep(const BenchSpec& base, const std::vector<std::string>& workloads,
-                                      const std::vector<ThreadChoice>& threads,
-                                      const std::vector<int>& streams,
-                                      const std::vector<std::string>& allocators);
+std::vector<BenchSpec> plan_sweep(const BenchSpec& base, const std::vector<Workload>& workloads,
+                                  const std::vector<ThreadChoice>& threads, const std::vector<int>& streams,
+                                  const std::vector<Allocator>& allocators);
 
 }  // namespace torchdiag

@@ -9,50 +9,36 @@
 
 namespace torchdiag {
 
-using nlohmann::json;
-
-BenchRow failed_row(const BenchSpec& spec, const std::string& threads_label,
-                    const std::string& status, const std::string& error) {
+BenchRow failed_row(const BenchSpec& spec, RowStatus status, const std::string& error) {
   BenchRow row;
   row.spec = spec;
-  row.threads_label = threads_label;
   row.status = status;
   row.error = error;
-  row.model_label = spec.workload == "forward" ? (spec.model.empty() ? "builtin" : spec.model) : "";
+  row.model_label = spec.workload == Workload::kForward ? (spec.model.empty() ? "builtin" : spec.model) : "";
   return row;
 }
 
-BenchRow row_from_worker_result(const BenchSpec& spec, const std::string& threads_label,
-                                const json& result) {
-  BenchRow row = failed_row(spec, threads_label, "ok", "");
+BenchRow row_from_worker_result(const BenchSpec& spec, const WorkerResult& result) {
+  BenchRow row = failed_row(spec, RowStatus::kOk, "");
   std::vector<double> samples;
   double wall = 0;
-  for (const auto& rep : result.at("repetitions")) {
-    wall += rep.at("wall_s").get<double>();
-    for (const auto& stream : rep.at("latencies_s")) {
-      for (const auto& x : stream) samples.push_back(x.get<double>());
-    }
+  for (const auto& rep : result.repetitions) {
+    wall += rep.wall_s;
+    for (const auto& stream : rep.latencies_s) samples.insert(samples.end(), stream.begin(), stream.end());
   }
   row.iterations = static_cast<int64_t>(samples.size());
-  row.items_per_op = result.value("items_per_op", int64_t{1});
+  row.items_per_op = result.items_per_op;
   row.latency = compute_latency_stats(samples);
-  row.throughput_per_s =
-      wall > 0 ? static_cast<double>(row.iterations * row.items_per_op) / wall : 0;
-  row.intra_op_threads = result.value("intra_op_threads", 0);
-  row.interop_threads = result.value("interop_threads", 0);
-  row.jemalloc_active = result.value("jemalloc_active", false);
-  row.load_s = result.value("load_s", 0.0);
-  row.warmup_s = result.value("warmup_s", 0.0);
-  if (result.contains("counters") && result["counters"].is_object()) {
-    row.counters = counters_from_json(result["counters"]);
-  }
-  if (result.contains("jemalloc") && result["jemalloc"].is_object()) {
-    const auto& je = result["jemalloc"];
-    row.memory.jemalloc = JemallocFigures{je.value("allocated", int64_t{0}), je.value("active", int64_t{0}),
-                                          je.value("resident", int64_t{0}), je.value("mapped", int64_t{0})};
-  }
+  row.throughput_per_s = wall > 0 ? static_cast<double>(row.iterations * row.items_per_op) / wall : 0;
+  row.intra_op_threads = result.intra_op_threads;
+  row.interop_threads = result.interop_threads;
+  row.jemalloc_active = result.jemalloc_active;
+  row.load_s = result.load_s;
+  row.warmup_s = result.warmup_s;
+  if (result.counters) row.counters = *result.counters;
+  row.memory.jemalloc = result.jemalloc;
   if (row.iterations == 0) {
-    row.status = "failed";
+    row.status = RowStatus::kFailed;
     row.error = "no timed iterations";
   }
   return row;
@@ -68,12 +54,12 @@ bool same_group(const BenchRow& a, const BenchRow& b) {
 
 void add_quality_warnings(BenchRow& row) {
   if (row.latency.cv > kWideSpreadCv) {
-    row.warnings.push_back(fmt::format("spread too wide to trust a ranking (cv {:.0f}%)",
-                                       100 * row.latency.cv));
+    row.warnings.push_back({"wide-spread", fmt::format("spread too wide to trust a ranking (cv {:.0f}%)",
+                                                       100 * row.latency.cv)});
   }
   if (row.latency.outliers > 0) {
-    row.warnings.push_back(fmt::format("{} outlier call(s) of {} (beyond 3 scaled MADs)",
-                                       row.latency.outliers, row.iterations));
+    row.warnings.push_back({"outliers", fmt::format("{} outlier call(s) of {} (beyond 3 scaled MADs)",
+                                                    row.latency.outliers, row.iterations)});
   }
 }
 
@@ -81,7 +67,7 @@ double cpu_per_op(const BenchRow& row) { return per_op(row.counters.cpu_time_s, 
 
 const BenchRow* one_thread_row(const std::vector<BenchRow>& rows, const BenchRow& row) {
   for (const auto& other : rows) {
-    if (other.status == "ok" && other.spec.threads == 1 && same_group(row, other)) return &other;
+    if (other.status == RowStatus::kOk && other.spec.threads == 1 && same_group(row, other)) return &other;
   }
   return nullptr;
 }
@@ -91,12 +77,12 @@ const BenchRow* one_thread_row(const std::vector<BenchRow>& rows, const BenchRow
 /// Appends to spin_reason when no proxy is possible, so run it once per row.
 void apply_spin_proxy(const std::vector<BenchRow>& rows, BenchRow& row) {
   auto& c = row.counters;
-  if (c.spin_method == kSpinSampling) return;
+  if (c.spin_method == SpinMethod::kSampling) return;
   const BenchRow* base = one_thread_row(rows, row);
   const double cpu = cpu_per_op(row);
   if (!base || cpu <= 0) {
     c.spin_fraction.reset();
-    c.spin_method = kSpinUnavailable;
+    c.spin_method = SpinMethod::kUnavailable;
     c.spin_reason += std::string(c.spin_reason.empty() ? "" : "; ") +
                      (base ? "no CPU time measured for the proxy"
                            : "no 1-thread row of the same workload, streams and allocator for the proxy "
@@ -104,27 +90,27 @@ void apply_spin_proxy(const std::vector<BenchRow>& rows, BenchRow& row) {
     return;
   }
   c.spin_fraction = std::max(0.0, (cpu - cpu_per_op(*base)) / cpu);
-  c.spin_method = kSpinProxy;  // spin_reason keeps why sampling was not used
+  c.spin_method = SpinMethod::kProxy;  // spin_reason keeps why sampling was not used
 }
 
 }  // namespace
 
 void finalize_rows(std::vector<BenchRow>& rows) {
   for (auto& row : rows) {
-    if (row.status != "ok") continue;
+    if (row.status != RowStatus::kOk) continue;
     add_quality_warnings(row);
     apply_spin_proxy(rows, row);
     for (const auto& cur : rows) {
-      if (cur.status == "ok" && !cur.spec.threads && same_group(row, cur) && row.latency.p50 > 0) {
+      if (cur.status == RowStatus::kOk && !cur.spec.threads && same_group(row, cur) && row.latency.p50 > 0) {
         row.speedup_vs_current = cur.latency.p50 / row.latency.p50;
       }
     }
   }
   for (auto& row : rows) {
-    if (row.status != "ok") continue;
+    if (row.status != RowStatus::kOk) continue;
     bool best = true;
     for (const auto& other : rows) {
-      if (other.status == "ok" && other.spec.workload == row.spec.workload &&
+      if (other.status == RowStatus::kOk && other.spec.workload == row.spec.workload &&
           other.throughput_per_s > row.throughput_per_s) {
         best = false;
       }
@@ -144,16 +130,16 @@ std::vector<AllocatorComparison> compare_allocators(const std::vector<BenchRow>&
     return static_cast<double>(*a) / static_cast<double>(*b);
   };
   for (const auto& je : rows) {
-    if (je.status != "ok" || je.spec.allocator != "jemalloc") continue;
+    if (je.status != RowStatus::kOk || je.spec.allocator != Allocator::kJemalloc) continue;
     for (const auto& gl : rows) {
-      if (gl.status != "ok" || gl.spec.allocator != "glibc" || gl.threads_label != je.threads_label ||
+      if (gl.status != RowStatus::kOk || gl.spec.allocator != Allocator::kGlibc || gl.spec.threads != je.spec.threads ||
           gl.spec.workload != je.spec.workload || gl.spec.streams != je.spec.streams ||
           gl.spec.interop_threads != je.spec.interop_threads || gl.latency.p50 <= 0) {
         continue;
       }
       AllocatorComparison c;
       c.workload = je.spec.workload;
-      c.threads_label = je.threads_label;
+      c.threads = je.spec.threads;
       c.streams = je.spec.streams;
       c.peak_rss_ratio = ratio(je.memory.peak_rss_bytes, gl.memory.peak_rss_bytes);
       c.mean_rss_ratio = ratio(je.memory.mean_rss_bytes, gl.memory.mean_rss_bytes);

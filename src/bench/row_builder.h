@@ -2,20 +2,17 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "model/bench_result.h"
+#include "model/worker_result.h"
 
 namespace torchdiag {
 
-/// Turns a worker's "result" object (raw per-call latencies per repetition and
-/// stream) into a row with statistics and throughput. Pure.
-BenchRow row_from_worker_result(const BenchSpec& spec, const std::string& threads_label,
-                                const nlohmann::json& result);
+/// Turns what a worker measured (raw per-call latencies per repetition and stream)
+/// into a row with statistics and throughput. Pure.
+BenchRow row_from_worker_result(const BenchSpec& spec, const WorkerResult& result);
 
-/// A row that did not produce numbers: status "failed" or "timeout" with the reason.
-BenchRow failed_row(const BenchSpec& spec, const std::string& threads_label,
-                    const std::string& status, const std::string& error);
+/// A row that did not produce numbers, with the reason.
+BenchRow failed_row(const BenchSpec& spec, RowStatus status, const std::string& error);
 
 /// Cross-row figures: speed-up relative to the "current" row of the same workload,
 /// streams, inter-op and allocator; the best row (highest throughput) per workload;

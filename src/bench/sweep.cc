@@ -1,5 +1,4 @@
 #include "bench/sweep.h"
-#include "util/json_text.h"
 
 #include <signal.h>
 
@@ -8,20 +7,17 @@
 #include <cstdlib>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "bench/row_builder.h"
-#include "bench/spec_json.h"
 #include "sys/oom_counter.h"
 #include "sys/rss_sampler.h"
 #include "sys/subprocess.h"
 #include "util/strings.h"
+#include "wire/protocol.h"
 
 namespace torchdiag {
 
-using nlohmann::json;
-
-std::vector<BenchRow> run_sweep(const std::vector<PlannedConfig>& plan, const ConfigRunner& run,
+std::vector<BenchRow> run_sweep(const std::vector<BenchSpec>& plan, const ConfigRunner& run,
                                 SweepObserver* observer, double deadline_s) {
   const auto t0 = std::chrono::steady_clock::now();
   std::vector<BenchRow> rows;
@@ -31,18 +27,18 @@ std::vector<BenchRow> run_sweep(const std::vector<PlannedConfig>& plan, const Co
     const double left_s = deadline_s - std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     BenchRow row;
     if (deadline_s > 0 && left_s <= 0) {
-      row = failed_row(config.spec, config.threads_label, "skipped",
-                       fmt::format("not run: the {:.0f} s deadline had passed", deadline_s));
+      row = failed_row(config, RowStatus::kSkipped, fmt::format("not run: the {:.0f} s deadline had passed", deadline_s));
     } else {
-      if (deadline_s > 0) config.spec.timeout_s = std::min(config.spec.timeout_s, left_s);
+      if (deadline_s > 0) config.timeout_s = std::min(config.timeout_s, left_s);
       try {
         row = run(config);
       } catch (const std::exception& e) {
-        row = failed_row(config.spec, config.threads_label, "failed", e.what());
+        row = failed_row(config, RowStatus::kFailed, e.what());
       }
-      if (row.status == "timeout" && config.spec.timeout_s < plan[i].spec.timeout_s) {
+      if (row.status == RowStatus::kTimeout && config.timeout_s < plan[i].timeout_s) {
         row.error = fmt::format("stopped at the {:.0f} s deadline", deadline_s);
       }
+      row.spec.timeout_s = plan[i].timeout_s;
     }
     if (observer) observer->on_config_done(i, plan.size(), row);
     rows.push_back(std::move(row));
@@ -57,7 +53,7 @@ std::map<std::string, std::string> worker_environment(const BenchSpec& spec, con
     env["OMP_NUM_THREADS"] = std::to_string(*spec.threads);
     env["MKL_NUM_THREADS"] = std::to_string(*spec.threads);
   }
-  if (spec.allocator == "jemalloc") {
+  if (spec.allocator == Allocator::kJemalloc) {
     const auto it = env.find("LD_PRELOAD");
     env["LD_PRELOAD"] = launch.jemalloc_path +
                         (it != env.end() && !it->second.empty() ? ":" + it->second : "");
@@ -91,20 +87,18 @@ std::string describe_failure(const SpawnResult& r, const std::string& worker_err
   return why;
 }
 
-/// One worker process for one configuration: feeds it the spec, follows its JSON
-/// lines, samples its RSS during the timed window.
+/// One worker process for one configuration: feeds it the spec, follows its messages,
+/// samples its RSS during the timed window.
 class WorkerRun {
  public:
-  WorkerRun(const PlannedConfig& config, const WorkerLaunch& launch)
-      : config_(config), launch_(launch), rss_(proc_fs_) {}
+  WorkerRun(const BenchSpec& spec, const WorkerLaunch& launch) : spec_(spec), launch_(launch), rss_(proc_fs_) {}
 
   BenchRow run() {
-    const auto& spec = config_.spec;
     SpawnOptions o;
     o.argv = {launch_.worker_path};
-    o.env = worker_environment(spec, launch_);
-    o.stdin_text = json_text(json{{"command", "bench"}, {"spec", spec_to_json(spec)}}) + "\n";
-    o.timeout_s = spec.timeout_s;
+    o.env = worker_environment(spec_, launch_);
+    o.stdin_text = wire::encode(wire::Request{wire::BenchRequest{spec_}}) + "\n";
+    o.timeout_s = spec_.timeout_s;
     o.tick_s = sampling_ ? interval_s_ : 0.05;
     o.on_start = [this](int p) { pid_ = p; };
     o.on_tick = [this](int p) { if (timing_ && sampling_) rss_.sample(p, since_t0()); };
@@ -120,45 +114,51 @@ class WorkerRun {
   double since_t0() const { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count(); }
 
   void on_line(const std::string& line) {
-    const auto msg = json::parse(line, nullptr, false);
-    if (msg.is_discarded() || !msg.is_object()) return;
-    const auto type = msg.value("type", "");
-    if (type == "phase") {
-      timing_ = msg.value("phase", "") == "timed_start";
-      if (timing_) t0_ = std::chrono::steady_clock::now();
-      if (sampling_) rss_.sample(pid_, since_t0());
+    auto msg = wire::decode_message(line);
+    if (!msg) {
+      malformed_ = "malformed worker message: " + msg.error();
+      return;
     }
-    if (type == "hello") torch_version_ = msg.value("torch_version", "");
-    if (type == "result") result_ = msg.value("result", json::object());
-    if (type == "error") worker_error_ = msg.value("message", "worker error");
+    std::visit([this](auto& m) { on_message(m); }, *msg);
   }
+  void on_message(const wire::Hello& m) {
+    torch_version_ = m.torch_version;
+    if (m.protocol != wire::kProtocolVersion) {
+      worker_error_ = fmt::format("torchdiag-worker speaks protocol {}, this torchdiag {}: install matching versions",
+                                  m.protocol, wire::kProtocolVersion);
+    }
+  }
+  void on_message(const wire::Info&) {}
+  void on_message(const wire::PhaseChange& m) {
+    timing_ = m.phase == wire::Phase::kTimedStart;
+    if (timing_) t0_ = std::chrono::steady_clock::now();
+    if (sampling_) rss_.sample(pid_, since_t0());
+  }
+  void on_message(wire::ResultMessage& m) { result_ = std::move(m.result); }
+  void on_message(const wire::ErrorMessage& m) { worker_error_ = m.message; }
 
   BenchRow to_row(const SpawnResult& r) const {
-    const auto& spec = config_.spec;
     if (r.timed_out) {
-      return failed_row(spec, config_.threads_label, "timeout",
-                        fmt::format("timed out after {:.0f} s (--timeout)", spec.timeout_s));
+      return failed_row(spec_, RowStatus::kTimeout, fmt::format("timed out after {:.0f} s (--timeout)", spec_.timeout_s));
     }
     if (!r.ok() || !result_) {
-      return failed_row(spec, config_.threads_label, "failed", describe_failure(r, worker_error_, rss_.last(), oom_killed_));
+      const auto why = !r.ok() || malformed_.empty() ? describe_failure(r, worker_error_, rss_.last(), oom_killed_)
+                                                     : malformed_;
+      return failed_row(spec_, RowStatus::kFailed, why);
     }
-    try {
-      auto row = row_from_worker_result(spec, config_.threads_label, *result_);
-      row.worker_wall_s = r.wall_s;
-      row.torch_version = torch_version_;
-      row.memory.rss_timeline = rss_.timeline();
-      row.memory.peak_rss_bytes = rss_.peak();
-      row.memory.mean_rss_bytes = rss_.mean();
-      if (spec.allocator == "jemalloc" && !row.jemalloc_active) {
-        row.warnings.push_back("jemalloc was preloaded but mallctl did not answer in the worker");
-      }
-      return row;
-    } catch (const json::exception& e) {
-      return failed_row(spec, config_.threads_label, "failed", std::string("malformed worker result: ") + e.what());
+    auto row = row_from_worker_result(spec_, *result_);
+    row.worker_wall_s = r.wall_s;
+    row.torch_version = torch_version_;
+    row.memory.rss_timeline = rss_.timeline();
+    row.memory.peak_rss_bytes = rss_.peak();
+    row.memory.mean_rss_bytes = rss_.mean();
+    if (spec_.allocator == Allocator::kJemalloc && !row.jemalloc_active) {
+      row.warnings.push_back({"jemalloc-inactive", "jemalloc was preloaded but mallctl did not answer in the worker"});
     }
+    return row;
   }
 
-  const PlannedConfig& config_;
+  const BenchSpec& spec_;
   const WorkerLaunch& launch_;
   const FsReader proc_fs_;
   RssSampler rss_;
@@ -168,13 +168,13 @@ class WorkerRun {
   bool timing_ = false;
   bool oom_killed_ = false;
   std::chrono::steady_clock::time_point t0_ = std::chrono::steady_clock::now();
-  std::optional<json> result_;
-  std::string worker_error_, torch_version_;
+  std::optional<WorkerResult> result_;
+  std::string worker_error_, torch_version_, malformed_;
 };
 
 }  // namespace
 
-BenchRow run_in_worker(const PlannedConfig& config, const WorkerLaunch& launch) {
+BenchRow run_in_worker(const BenchSpec& config, const WorkerLaunch& launch) {
   return WorkerRun(config, launch).run();
 }
 

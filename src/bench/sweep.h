@@ -13,19 +13,19 @@ namespace torchdiag {
 class SweepObserver {
  public:
   virtual ~SweepObserver() = default;
-  virtual void on_config_start(size_t index, size_t total, const PlannedConfig& config) = 0;
+  virtual void on_config_start(size_t index, size_t total, const BenchSpec& config) = 0;
   virtual void on_config_done(size_t index, size_t total, const BenchRow& row) = 0;
 };
 
 /// Runs one configuration; the real one starts a worker, tests pass fakes.
-using ConfigRunner = std::function<BenchRow(const PlannedConfig&)>;
+using ConfigRunner = std::function<BenchRow(const BenchSpec&)>;
 
 /// Runs every configuration in order (one failing never stops the rest), then
 /// finalize_rows. `observer` may be null. With `deadline_s` > 0 the sweep is over that
 /// many seconds after it started, whatever the workload does: each configuration's
 /// timeout is cut to the time left, and configurations not started by then become
 /// "skipped" rows.
-std::vector<BenchRow> run_sweep(const std::vector<PlannedConfig>& plan, const ConfigRunner& run,
+std::vector<BenchRow> run_sweep(const std::vector<BenchSpec>& plan, const ConfigRunner& run,
                                 SweepObserver* observer, double deadline_s = 0);
 
 /// How often the worker's RSS is sampled during the timed window, seconds.
@@ -35,7 +35,7 @@ inline constexpr double kRssIntervalS = 0.1;
 struct WorkerLaunch {
   std::string worker_path;
   std::map<std::string, std::string> base_env;  ///< the environment "current" runs with
-  std::string jemalloc_path;                    ///< for allocator "jemalloc"
+  std::string jemalloc_path;                    ///< for Allocator::kJemalloc
 };
 
 /// The worker's environment: base_env, plus OMP_NUM_THREADS and MKL_NUM_THREADS when
@@ -44,6 +44,6 @@ std::map<std::string, std::string> worker_environment(const BenchSpec& spec, con
 
 /// Runs one configuration in a fresh torchdiag-worker. Crashes, timeouts, OOM kills
 /// and model errors become failed rows with the reason.
-BenchRow run_in_worker(const PlannedConfig& config, const WorkerLaunch& launch);
+BenchRow run_in_worker(const BenchSpec& config, const WorkerLaunch& launch);
 
 }  // namespace torchdiag

@@ -11,8 +11,9 @@
 #include "probe/cgroup.h"
 #include "probe/cgroup_files.h"
 #include "sys/fs_reader.h"
-#include "util/strings.h"
 #include "sys/kernel_paths.h"
+#include "sys/perf_open.h"
+#include "util/strings.h"
 
 namespace torchdiag {
 namespace {
@@ -42,7 +43,7 @@ std::optional<CpuStat> read_stat(const std::string& path) {
 std::unique_ptr<PerfSampler> make_sampler(bool sample_spin, PerfOpenFn open_fn) {
   if (!sample_spin) return nullptr;
   PerfSamplerOptions o;
-  o.paranoid = read_perf_paranoid();
+  o.paranoid = read_perf_paranoid(FsReader()).value_or(-1);
   o.open_fn = open_fn;
   return std::make_unique<PerfSampler>(o);
 }
@@ -62,17 +63,12 @@ bool counting_switched_off() {
   return v && *v && std::string_view(v) != "0";
 }
 
-int read_perf_paranoid() {
-  const auto f = FsReader().read(paths::kPerfParanoid);
-  const auto v = f.ok() ? parse_int(trim(f.text)) : std::nullopt;
-  return v ? static_cast<int>(*v) : -1;
-}
 
 WindowCounterProbe::WindowCounterProbe(const std::vector<std::string>& events, PerfOpenFn open_fn,
                                        bool sample_spin)
     : perf_(counting_switched_off()
                 ? PerfCounters()
-                : PerfCounters::open(events.empty() ? default_perf_events() : events, 0, read_perf_paranoid(),
+                : PerfCounters::open(events.empty() ? default_perf_events() : events, 0, read_perf_paranoid(FsReader()).value_or(-1),
                                      open_fn)),
       sampler_(make_sampler(sample_spin, open_fn)) {
   const auto cg = probe_cgroup(FsReader(), paths::proc_dir());
@@ -157,7 +153,7 @@ void WindowCounterProbe::fill_spin(WindowCounters& c) const {
     c.spin_reason = "no OpenMP runtime is loaded in the worker to attribute samples to";
     return;
   }
-  c.spin_method = kSpinSampling;
+  c.spin_method = SpinMethod::kSampling;
   c.spin_fraction = static_cast<double>(c.spin_samples_openmp) / total;
   if (sampler_->user_only()) {
     c.spin_reason = "kernel samples refused (perf_event_paranoid): a share of user-space CPU time only";
@@ -165,79 +161,6 @@ void WindowCounterProbe::fill_spin(WindowCounters& c) const {
   if (c.spin_samples_lost > 0) {
     c.spin_reason += fmt::format("{}{} samples lost", c.spin_reason.empty() ? "" : "; ", c.spin_samples_lost);
   }
-}
-
-nlohmann::json counters_to_json(const WindowCounters& c) {
-  nlohmann::json j = {{"cpu_time_s", c.cpu_time_s},
-                      {"voluntary_switches", c.voluntary_switches},
-                      {"involuntary_switches", c.involuntary_switches}};
-  nlohmann::json perf = nlohmann::json::object(), unavailable = nlohmann::json::object();
-  for (const auto& [name, value] : c.perf) perf[name] = value;
-  for (const auto& [name, reason] : c.perf_unavailable) unavailable[name] = reason;
-  j["perf"] = perf;
-  j["perf_unavailable"] = unavailable;
-  j["perf_multiplexed"] = c.perf_multiplexed;
-  j["perf_user_only"] = c.perf_user_only;
-  j["spin_fraction"] = c.spin_fraction ? nlohmann::json(*c.spin_fraction) : nlohmann::json(nullptr);
-  j["kernel_fraction"] = c.kernel_fraction ? nlohmann::json(*c.kernel_fraction) : nlohmann::json(nullptr);
-  j["spin_method"] = c.spin_method;
-  j["spin_reason"] = c.spin_reason;
-  j["spin_samples"] = {{"total", c.spin_samples_total}, {"openmp", c.spin_samples_openmp},
-                       {"kernel", c.spin_samples_kernel}, {"lost", c.spin_samples_lost}};
-  if (c.throttle) {
-    j["throttle"] = {{"nr_periods", c.throttle->nr_periods},
-                     {"nr_throttled", c.throttle->nr_throttled},
-                     {"throttled_s", c.throttle->throttled_s}};
-  } else {
-    j["throttle"] = nullptr;
-    j["throttle_reason"] = c.throttle_reason;
-  }
-  return j;
-}
-
-namespace {
-
-std::optional<double> optional_number(const nlohmann::json& j, const char* key) {
-  if (!j.contains(key) || !j[key].is_number()) return std::nullopt;
-  return j[key].get<double>();
-}
-
-void spin_from_json(const nlohmann::json& j, WindowCounters& c) {
-  c.spin_fraction = optional_number(j, "spin_fraction");
-  c.kernel_fraction = optional_number(j, "kernel_fraction");
-  c.spin_method = j.value("spin_method", std::string(kSpinUnavailable));
-  c.spin_reason = j.value("spin_reason", std::string("the worker did not report spin"));
-  const auto samples = j.value("spin_samples", nlohmann::json::object());
-  c.spin_samples_total = samples.value("total", int64_t{0});
-  c.spin_samples_openmp = samples.value("openmp", int64_t{0});
-  c.spin_samples_kernel = samples.value("kernel", int64_t{0});
-  c.spin_samples_lost = samples.value("lost", int64_t{0});
-}
-
-}  // namespace
-
-WindowCounters counters_from_json(const nlohmann::json& j) {
-  WindowCounters c;
-  c.cpu_time_s = j.value("cpu_time_s", 0.0);
-  c.voluntary_switches = j.value("voluntary_switches", 0LL);
-  c.involuntary_switches = j.value("involuntary_switches", 0LL);
-  const auto perf = j.value("perf", nlohmann::json::object());
-  for (const auto& [name, value] : perf.items()) c.perf.emplace_back(name, value.get<double>());
-  const auto unavailable = j.value("perf_unavailable", nlohmann::json::object());
-  for (const auto& [name, reason] : unavailable.items()) {
-    c.perf_unavailable.emplace_back(name, reason.get<std::string>());
-  }
-  c.perf_multiplexed = j.value("perf_multiplexed", false);
-  c.perf_user_only = j.value("perf_user_only", false);
-  spin_from_json(j, c);
-  if (j.contains("throttle") && j["throttle"].is_object()) {
-    const auto& t = j["throttle"];
-    c.throttle = CpuStat{t.value("nr_periods", 0LL), t.value("nr_throttled", 0LL),
-                         t.value("throttled_s", 0.0)};
-  } else {
-    c.throttle_reason = j.value("throttle_reason", "unknown");
-  }
-  return c;
 }
 
 }  // namespace torchdiag

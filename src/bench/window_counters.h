@@ -4,8 +4,6 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "model/bench_result.h"
 #include "sys/perf_counters.h"
 #include "sys/perf_sampler.h"
@@ -46,10 +44,6 @@ class WindowCounterProbe {
   SampleCounts samples0_;
 };
 
-/// perf_event_paranoid from the rooted reader; -1 when unreadable.
-int read_perf_paranoid();
 
-nlohmann::json counters_to_json(const WindowCounters& c);
-WindowCounters counters_from_json(const nlohmann::json& j);
 
 }  // namespace torchdiag

@@ -6,6 +6,7 @@
 
 #include "model/bench_spec.h"
 #include "model/inspect_report.h"
+#include "model/warning.h"
 
 namespace torchdiag {
 
@@ -18,10 +19,17 @@ struct LatencyStats {
   int outliers = 0;     ///< calls further than 3 scaled MADs from the median
 };
 
-/// Values of WindowCounters::spin_method.
-inline constexpr const char* kSpinSampling = "sampling";
-inline constexpr const char* kSpinProxy = "proxy (extra CPU time vs 1 thread)";
-inline constexpr const char* kSpinUnavailable = "unavailable";
+/// How a spin share was obtained.
+enum class SpinMethod { kSampling, kProxy, kUnavailable };
+constexpr EnumNames<SpinMethod, 3> names_of(SpinMethod) {
+  return {{{SpinMethod::kSampling, "sampling"}, {SpinMethod::kProxy, "proxy (extra CPU time vs 1 thread)"}, {SpinMethod::kUnavailable, "unavailable"}}};
+}
+
+/// What became of a configuration.
+enum class RowStatus { kOk, kFailed, kTimeout, kSkipped };
+constexpr EnumNames<RowStatus, 4> names_of(RowStatus) {
+  return {{{RowStatus::kOk, "ok"}, {RowStatus::kFailed, "failed"}, {RowStatus::kTimeout, "timeout"}, {RowStatus::kSkipped, "skipped"}}};
+}
 
 /// Resource use of the worker over the timed window only (getrusage of all its threads).
 struct WindowCounters {
@@ -41,7 +49,7 @@ struct WindowCounters {
   /// Share (0..1) of sampled CPU time in the kernel (futex waits, sched_yield, page
   /// faults, the scheduler); nullopt unless sampled with kernel samples allowed.
   std::optional<double> kernel_fraction;
-  std::string spin_method = kSpinUnavailable;  ///< kSpinSampling, kSpinProxy or kSpinUnavailable
+  SpinMethod spin_method = SpinMethod::kUnavailable;
   std::string spin_reason;          ///< why sampling was not used, or its caveat
   int64_t spin_samples_total = 0;   ///< cpu-clock samples over the window, all threads
   int64_t spin_samples_openmp = 0;  ///< of which inside the OpenMP runtime's code
@@ -77,8 +85,8 @@ struct MemoryFigures {
 
 /// jemalloc against glibc malloc for the same configuration (ratios jemalloc / glibc).
 struct AllocatorComparison {
-  std::string workload;
-  std::string threads_label;
+  Workload workload = Workload::kIndexSelect;
+  std::optional<int> threads;  ///< nullopt: "current"
   int streams = 1;
   std::optional<double> peak_rss_ratio, mean_rss_ratio;
   double p50_ratio = 0;
@@ -89,9 +97,8 @@ inline double per_op(double total, int64_t ops) { return ops > 0 ? total / stati
 
 /// One configuration's outcome: a row of the bench table.
 struct BenchRow {
-  BenchSpec spec;
-  std::string threads_label;       ///< "1", "2", ... or "current"
-  std::string status = "ok";       ///< "ok", "failed", "timeout" or "skipped"
+  BenchSpec spec;                   ///< threads_label(spec) names the thread axis
+  RowStatus status = RowStatus::kOk;
   std::string error;
   std::string model_label;         ///< "builtin", a path, or "" for index_select
   int64_t iterations = 0;          ///< timed calls over all streams and repetitions
@@ -107,7 +114,7 @@ struct BenchRow {
   double load_s = 0, warmup_s = 0, worker_wall_s = 0;
   WindowCounters counters;
   MemoryFigures memory;
-  std::vector<std::string> warnings;
+  std::vector<Warning> warnings;
 };
 
 /// A whole sweep with the facts it ran under.
@@ -119,7 +126,7 @@ struct BenchReport {
   std::string governor;            ///< scaling governor of cpu0, "" when unknown
   std::vector<BenchRow> rows;
   std::vector<AllocatorComparison> comparisons;
-  std::vector<std::string> warnings;
+  std::vector<Warning> warnings;
 };
 
 }  // namespace torchdiag

@@ -4,7 +4,21 @@
 #include <string>
 #include <vector>
 
+#include "model/enum_names.h"
+
 namespace torchdiag {
+
+/// What a configuration times.
+enum class Workload { kIndexSelect, kForward };
+constexpr EnumNames<Workload, 2> names_of(Workload) {
+  return {{{Workload::kIndexSelect, "index_select"}, {Workload::kForward, "forward"}}};
+}
+
+/// The malloc a worker runs with: glibc's, or jemalloc preloaded.
+enum class Allocator { kGlibc, kJemalloc };
+constexpr EnumNames<Allocator, 2> names_of(Allocator) {
+  return {{{Allocator::kGlibc, "glibc"}, {Allocator::kJemalloc, "jemalloc"}}};
+}
 
 /// One input tensor of a forward call: "8x64x32:float32".
 struct InputSpec {
@@ -14,26 +28,32 @@ struct InputSpec {
 
 /// One benchmark configuration, run in one fresh worker process.
 struct BenchSpec {
-  std::string workload = "index_select";  ///< "index_select" or "forward"
+  Workload workload = Workload::kIndexSelect;
   std::string model;                      ///< TorchScript path; "" = built-in model
   std::vector<InputSpec> inputs;          ///< forward inputs; empty = model default
   bool freeze = false;                    ///< torch::jit::freeze + optimize_for_inference
   int64_t rows = 10000, cols = 1000, indices = 80000;  ///< index_select sizes
 
-  std::optional<int> threads;             ///< intra-op threads; nullopt = "current"
+  std::optional<int> threads;             ///< intra-op threads; nullopt = "current" (none set)
   std::optional<int> interop_threads;     ///< nullopt = LibTorch's default
   int streams = 1;                        ///< concurrent engine threads calling the op
-  std::string allocator = "glibc";        ///< "glibc" or "jemalloc" (preloaded)
+  Allocator allocator = Allocator::kGlibc;
 
   int warmup = 3;                         ///< untimed calls per stream before timing
   double min_time_s = 0.5;                ///< each repetition runs at least this long
   int repetitions = 3;
   int64_t max_iterations = 1000000;       ///< per stream and repetition
-  double timeout_s = 120;                 ///< the whole worker, including model load
+  double timeout_s = 300;                 ///< the whole worker, including model load
   double duration_s = 0;                  ///< > 0: a soak run of this length (one repetition)
   bool vary_batch = false;                ///< soak: new inputs of a random batch size per call
   std::vector<std::string> events;        ///< perf events to count; empty = defaults
   std::string test_hook;                  ///< tests only: "crash" or "hang" after warm-up
 };
+
+/// The thread axis as reports label it: the count, or "current" when torchdiag sets none.
+inline std::string threads_label(const std::optional<int>& threads) {
+  return threads ? std::to_string(*threads) : "current";
+}
+inline std::string threads_label(const BenchSpec& spec) { return threads_label(spec.threads); }
 
 }  // namespace torchdiag

@@ -2,12 +2,14 @@
 #include <string>
 #include <vector>
 
+#include "model/enum_names.h"
+
 namespace torchdiag {
 
 enum class Severity { kInfo, kWarning, kCritical };
-
-/// "info", "warning" or "critical".
-const char* severity_name(Severity s);
+constexpr EnumNames<Severity, 3> names_of(Severity) {
+  return {{{Severity::kInfo, "info"}, {Severity::kWarning, "warning"}, {Severity::kCritical, "critical"}}};
+}
 
 /// One diagnosis: a stable id, the evidence in the message and a concrete fix.
 struct Finding {

@@ -4,9 +4,18 @@
 #include <string>
 #include <vector>
 
+#include "model/capacity.h"
+#include "model/warning.h"
+
 namespace torchdiag {
 
 inline constexpr const char* kRecommendSchema = "torchdiag.recommend/1";
+
+/// How the answer was reached: from facts only, or by a short sweep.
+enum class RecommendMode { kQuick, kMeasure };
+constexpr EnumNames<RecommendMode, 2> names_of(RecommendMode) {
+  return {{{RecommendMode::kQuick, "quick"}, {RecommendMode::kMeasure, "measure"}}};
+}
 
 /// Where a recommended value came from.
 enum class SettingSource {
@@ -36,9 +45,9 @@ struct EnvSetting {
 /// The facts a recommendation rests on (the "facts" object of the JSON form).
 struct RecommendFacts {
   bool capacity_known = true;           ///< false: CPU facts unreadable, the safe minimum is used
-  int usable_threads = 1;               ///< busy threads the CPUs sustain (see advise/capacity.h)
+  int usable_threads = 1;               ///< busy threads the CPUs sustain (see advise/capacity_rules.h)
   int allowed_cpus = 1;                 ///< ceil(min(quota, affinity count))
-  std::string limited_by;               ///< what set usable_threads: "quota", "affinity", ...
+  LimitedBy limited_by = LimitedBy::kUnknown;  ///< what set usable_threads
   std::optional<double> quota_cpus;     ///< CFS quota in CPUs; nullopt when none is set
   std::string quota_source;             ///< file the quota came from
   std::optional<std::string> affinity;  ///< CPU list of the affinity mask ("0-3"); nullopt: unknown
@@ -65,13 +74,13 @@ struct Problem {
 
 /// The answer of `torchdiag recommend`. Renderers only format this.
 struct Recommendation {
-  std::string mode = "quick";   ///< "quick" (facts only) or "measure" (a short sweep)
+  RecommendMode mode = RecommendMode::kQuick;
   int omp_num_threads = 1;      ///< the OMP_NUM_THREADS value in `env`, as an int
   std::vector<EnvSetting> env;  ///< variables to set, in output order
   RecommendFacts facts;
   std::vector<Candidate> candidates;  ///< thread counts considered, the chosen one marked
   std::vector<Problem> problems;      ///< failures met on the way (stderr; --strict fails)
-  std::vector<std::string> warnings;  ///< advice the user should see (stderr)
+  std::vector<Warning> warnings;  ///< advice the user should see (stderr)
 };
 
 }  // namespace torchdiag

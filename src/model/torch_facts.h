@@ -3,12 +3,20 @@
 #include <string>
 #include <vector>
 
+#include "model/enum_names.h"
+
 namespace torchdiag {
+
+/// The API a thread-pool library implements.
+enum class PoolApi { kOpenmp, kBlas };
+constexpr EnumNames<PoolApi, 2> names_of(PoolApi) {
+  return {{{PoolApi::kOpenmp, "openmp"}, {PoolApi::kBlas, "blas"}}};
+}
 
 /// A thread-pool library loaded into a process (threadpoolctl's view).
 struct ThreadPoolLib {
   std::string library;         ///< family: "libgomp", "libiomp", "libomp", "libopenblas", ...
-  std::string api;             ///< "openmp" or "blas"
+  PoolApi api = PoolApi::kOpenmp;
   std::string path;            ///< path of the loaded object
   std::optional<int> threads;  ///< current thread count, when it could be queried
 };

@@ -7,11 +7,7 @@
 namespace torchdiag {
 namespace {
 
-QuotaParse quota_error(std::string message) {
-  QuotaParse out;
-  out.error = std::move(message);
-  return out;
-}
+QuotaParse quota_error(std::string message) { return QuotaParse{CpuQuota{}, std::move(message)}; }
 
 }  // namespace
 

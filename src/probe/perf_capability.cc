@@ -1,20 +1,15 @@
 #include "probe/perf_capability.h"
 
 #include "probe/process_status.h"
-#include "util/strings.h"
 #include "sys/kernel_paths.h"
+#include "sys/perf_open.h"
+#include "util/strings.h"
 
 namespace torchdiag {
 namespace {
 
 constexpr int kCapSysAdmin = 21;
 constexpr int kCapPerfmon = 38;
-
-std::optional<int> read_int_file(const FsReader& fs, const std::string& path) {
-  const auto f = fs.read(path);
-  const auto v = f.ok() ? parse_int(trim(f.text)) : std::nullopt;
-  return v ? std::optional<int>(static_cast<int>(*v)) : std::nullopt;
-}
 
 void try_open(const char* event, int paranoid, PerfOpenFn open_fn, bool& ok, std::string& reason) {
   const auto c = PerfCounters::open({event}, 0, paranoid, open_fn);
@@ -36,7 +31,7 @@ bool capability_set(const std::string& cap_eff_hex, int cap) {
 
 PerfCapability probe_perf_capability(const FsReader& fs, PerfOpenFn open_fn) {
   PerfCapability p;
-  p.paranoid = read_int_file(fs, paths::kPerfParanoid);
+  p.paranoid = read_perf_paranoid(fs);
   const auto status = fs.read(paths::proc_dir() + "/status");
   if (status.ok()) {
     if (const auto s = status_field(status.text, "Seccomp")) {

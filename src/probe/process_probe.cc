@@ -3,7 +3,7 @@
 #include <string>
 
 #include "probe/process_status.h"
-#include "probe/threadpool_libs.h"
+#include "sys/threadpool_libs.h"
 #include "util/strings.h"
 #include "sys/kernel_paths.h"
 

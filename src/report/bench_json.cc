@@ -16,9 +16,9 @@ json opt(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); 
 /// Share of CPU time spinning in the OpenMP runtime, how it was obtained, and the samples.
 json spin_json(const BenchRow& r) {
   const auto& c = r.counters;
-  const bool ok = r.status == "ok";
+  const bool ok = r.status == RowStatus::kOk;
   return {{"spin_fraction", ok ? opt(c.spin_fraction) : json(nullptr)},
-          {"spin_method", ok ? c.spin_method : std::string(kSpinUnavailable)},
+          {"spin_method", to_string(ok ? c.spin_method : SpinMethod::kUnavailable)},
           {"spin_reason", !ok ? json("no result") : c.spin_reason.empty() ? json(nullptr) : json(c.spin_reason)},
           {"kernel_fraction", ok ? opt(c.kernel_fraction) : json(nullptr)},
           {"spin_samples", {{"total", c.spin_samples_total}, {"openmp", c.spin_samples_openmp},
@@ -27,7 +27,7 @@ json spin_json(const BenchRow& r) {
 
 json counters_json(const BenchRow& r) {
   const auto& c = r.counters;
-  const bool ok = r.status == "ok";
+  const bool ok = r.status == RowStatus::kOk;
   json j;
   json per = json::object(), unavailable = json::object();
   for (const auto& [name, value] : c.perf) per[name] = per_op(value, r.iterations);
@@ -44,10 +44,10 @@ json counters_json(const BenchRow& r) {
   const auto migrations = c.perf_value("cpu-migrations");
   j["cpu_migrations_per_op"] = ok && migrations ? json(per_op(*migrations, r.iterations)) : json(nullptr);
   j["involuntary_switches_per_op"] =
-      r.status == "ok" ? json(per_op(static_cast<double>(c.involuntary_switches), r.iterations))
+      r.status == RowStatus::kOk ? json(per_op(static_cast<double>(c.involuntary_switches), r.iterations))
                        : json(nullptr);
   j.update(spin_json(r));
-  if (c.throttle && r.status == "ok") {
+  if (c.throttle && r.status == RowStatus::kOk) {
     j["throttled_fraction"] = c.throttle->throttled_fraction();
     j["throttled_s_per_op"] = per_op(c.throttle->throttled_s, r.iterations);
     j["throttled_periods"] = c.throttle->nr_throttled;
@@ -55,7 +55,7 @@ json counters_json(const BenchRow& r) {
   } else {
     j["throttled_fraction"] = nullptr;
     j["throttled_s_per_op"] = nullptr;
-    j["throttle_unavailable"] = r.status == "ok" ? c.throttle_reason : "no result";
+    j["throttle_unavailable"] = r.status == RowStatus::kOk ? c.throttle_reason : "no result";
   }
   return j;
 }
@@ -63,15 +63,15 @@ json counters_json(const BenchRow& r) {
 }  // namespace
 
 json bench_row_to_json(const BenchRow& r) {
-  const bool ok = r.status == "ok";
-  json j = {{"workload", r.spec.workload},
-            {"model", r.spec.workload == "forward" ? json(r.model_label) : json(nullptr)},
+  const bool ok = r.status == RowStatus::kOk;
+  json j = {{"workload", to_string(r.spec.workload)},
+            {"model", r.spec.workload == Workload::kForward ? json(r.model_label) : json(nullptr)},
             {"threads", opt(r.spec.threads)},
-            {"threads_label", r.threads_label},
+            {"threads_label", threads_label(r.spec)},
             {"interop_threads", opt(r.spec.interop_threads)},
             {"streams", r.spec.streams},
-            {"allocator", r.spec.allocator},
-            {"status", r.status},
+            {"allocator", to_string(r.spec.allocator)},
+            {"status", to_string(r.status)},
             {"error", r.error.empty() ? json(nullptr) : json(r.error)},
             {"iterations", r.iterations},
             {"items_per_op", r.items_per_op}};
@@ -112,7 +112,7 @@ json bench_row_to_json(const BenchRow& r) {
   } else {
     j["jemalloc"] = nullptr;
   }
-  j["warnings"] = r.warnings;
+  j["warnings"] = warning_messages(r.warnings);
   return j;
 }
 
@@ -128,12 +128,12 @@ json bench_to_json(const BenchReport& report) {
   for (const auto& r : report.rows) results.push_back(bench_row_to_json(r));
   json comparisons = json::array();
   for (const auto& c : report.comparisons) {
-    comparisons.push_back({{"workload", c.workload}, {"threads_label", c.threads_label}, {"streams", c.streams},
+    comparisons.push_back({{"workload", to_string(c.workload)}, {"threads_label", threads_label(c.threads)}, {"streams", c.streams},
                            {"peak_rss_ratio", opt(c.peak_rss_ratio)}, {"mean_rss_ratio", opt(c.mean_rss_ratio)},
                            {"p50_ratio", c.p50_ratio}});
   }
   return {{"schema", kBenchSchema}, {"context", ctx}, {"results", results},
-          {"comparisons", comparisons}, {"warnings", report.warnings}};
+          {"comparisons", comparisons}, {"warnings", warning_messages(report.warnings)}};
 }
 
 const std::string& bench_csv_header() {

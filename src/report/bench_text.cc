@@ -9,8 +9,8 @@
 namespace torchdiag {
 namespace {
 
-std::vector<std::string> workloads_of(const BenchReport& r) {
-  std::vector<std::string> out;
+std::vector<Workload> workloads_of(const BenchReport& r) {
+  std::vector<Workload> out;
   for (const auto& row : r.rows) {
     if (std::find(out.begin(), out.end(), row.spec.workload) == out.end()) out.push_back(row.spec.workload);
   }
@@ -38,21 +38,21 @@ std::string migrations(const WindowCounters& c, int64_t n) {
 /// "12%" sampled, "~12%" for the proxy, "-" when unknown.
 std::string spin_cell(const WindowCounters& c) {
   if (!c.spin_fraction) return "-";
-  return fmt::format("{}{:.0f}%", c.spin_method == kSpinSampling ? "" : "~", 100 * *c.spin_fraction);
+  return fmt::format("{}{:.0f}%", c.spin_method == SpinMethod::kSampling ? "" : "~", 100 * *c.spin_fraction);
 }
 
 std::string kernel_cell(const WindowCounters& c) {
   return c.kernel_fraction ? fmt::format("{:.0f}%", 100 * *c.kernel_fraction) : "-";
 }
 
-std::string model_of(const BenchReport& r, const std::string& workload) {
+std::string model_of(const BenchReport& r, Workload workload) {
   for (const auto& row : r.rows) {
     if (row.spec.workload == workload && !row.model_label.empty()) return " (model: " + row.model_label + ")";
   }
   return "";
 }
 
-std::string table(const BenchReport& r, const std::string& workload, bool verbose) {
+std::string table(const BenchReport& r, Workload workload, bool verbose) {
   std::string out = fmt::format("\n{}{}\n", workload, model_of(r, workload));
   out += fmt::format("  {:<9} {:>7} {:>7} {:>9} {:>10} {:>10} {:>10} {:>6} {:>12} {:>8} {:>8} {:>8} {:>7} {:>5}",
                      "threads", "interop", "streams", "allocator", "p50", "p90", "p99", "cv",
@@ -62,14 +62,14 @@ std::string table(const BenchReport& r, const std::string& workload, bool verbos
   for (const auto& row : r.rows) {
     if (row.spec.workload != workload) continue;
     const auto mark = row.best ? "*" : " ";
-    if (row.status != "ok") {
-      out += fmt::format(" {}{:<9} {:>7} {:>7} {:>9} {}: {}\n", mark, row.threads_label,
+    if (row.status != RowStatus::kOk) {
+      out += fmt::format(" {}{:<9} {:>7} {:>7} {:>9} {}: {}\n", mark, threads_label(row.spec),
                          interop_label(row), row.spec.streams, row.spec.allocator, row.status, row.error);
       continue;
     }
     const auto& c = row.counters;
     out += fmt::format(" {}{:<9} {:>7} {:>7} {:>9} {:>10} {:>10} {:>10} {:>5.1f}% {:>12.1f} {:>8} {:>8.2f} {:>8} {:>7} {:>5}",
-                       mark, row.threads_label, interop_label(row), row.spec.streams, row.spec.allocator,
+                       mark, threads_label(row.spec), interop_label(row), row.spec.streams, row.spec.allocator,
                        format_duration(row.latency.p50), format_duration(row.latency.p90),
                        format_duration(row.latency.p99), 100 * row.latency.cv, row.throughput_per_s,
                        row.speedup_vs_current ? fmt::format("{:.2f}x", *row.speedup_vs_current) : "-",
@@ -86,17 +86,17 @@ std::string table(const BenchReport& r, const std::string& workload, bool verbos
   return out;
 }
 
-std::string bar_chart(const BenchReport& r, const std::string& workload) {
+std::string bar_chart(const BenchReport& r, Workload workload) {
   double worst = 0;
   for (const auto& row : r.rows) {
-    if (row.spec.workload == workload && row.status == "ok") worst = std::max(worst, row.latency.p50);
+    if (row.spec.workload == workload && row.status == RowStatus::kOk) worst = std::max(worst, row.latency.p50);
   }
   if (worst <= 0) return "";
   std::string out = "  p50 latency\n";
   for (const auto& row : r.rows) {
-    if (row.spec.workload != workload || row.status != "ok") continue;
+    if (row.spec.workload != workload || row.status != RowStatus::kOk) continue;
     const int width = std::max(1, static_cast<int>(std::lround(40 * row.latency.p50 / worst)));
-    const auto label = fmt::format("t={} s={} {}", row.threads_label, row.spec.streams, row.spec.allocator);
+    const auto label = fmt::format("t={} s={} {}", threads_label(row.spec), row.spec.streams, row.spec.allocator);
     out += fmt::format("  {:<24} {} {}\n", label, std::string(static_cast<size_t>(width), '#'),
                        format_duration(row.latency.p50));
   }
@@ -107,16 +107,16 @@ std::string counters_text(const BenchReport& r) {
   std::string out = "\ncounters per call\n";
   std::set<std::string> reasons;
   for (const auto& row : r.rows) {
-    if (row.status != "ok") continue;
+    if (row.status != RowStatus::kOk) continue;
     std::string line;
     for (const auto& [name, value] : row.counters.perf) {
       line += fmt::format(" {}={:.4g}", name, per_op(value, row.iterations));
     }
-    out += fmt::format("  {} threads={} streams={}:{}{}\n", row.spec.workload, row.threads_label,
+    out += fmt::format("  {} threads={} streams={}:{}{}\n", row.spec.workload, threads_label(row.spec),
                        row.spec.streams, line.empty() ? " none" : line,
                        row.counters.perf_multiplexed ? " (multiplexed, scaled)" : "");
     const auto& c = row.counters;
-    const bool sampled = c.spin_method == kSpinSampling;
+    const bool sampled = c.spin_method == SpinMethod::kSampling;
     out += fmt::format("    spin {} [{}]: {} cpu-clock samples, {} in the OpenMP runtime, {} in the kernel, {} lost{}\n",
                        spin_cell(c), c.spin_method, c.spin_samples_total, c.spin_samples_openmp,
                        c.spin_samples_kernel, c.spin_samples_lost,
@@ -133,8 +133,8 @@ std::string memory_text(const BenchReport& r) {
   std::string out;
   const auto mib = [](int64_t b) { return fmt::format("{:.1f} MiB", static_cast<double>(b) / (1 << 20)); };
   for (const auto& row : r.rows) {
-    if (row.status != "ok" || !row.memory.peak_rss_bytes) continue;
-    out += fmt::format("  {} threads={} streams={} {}: peak RSS {}, mean {}", row.spec.workload, row.threads_label,
+    if (row.status != RowStatus::kOk || !row.memory.peak_rss_bytes) continue;
+    out += fmt::format("  {} threads={} streams={} {}: peak RSS {}, mean {}", row.spec.workload, threads_label(row.spec),
                        row.spec.streams, row.spec.allocator, mib(*row.memory.peak_rss_bytes),
                        mib(row.memory.mean_rss_bytes.value_or(0)));
     if (row.memory.jemalloc) {
@@ -148,7 +148,7 @@ std::string memory_text(const BenchReport& r) {
       return v ? fmt::format("{:+.0f}%", 100 * (*v - 1)) : std::string("n/a");
     };
     out += fmt::format("  jemalloc vs glibc, {} threads={} streams={}: peak RSS {}, mean RSS {}, p50 latency {}\n",
-                       c.workload, c.threads_label, c.streams, pct(c.peak_rss_ratio), pct(c.mean_rss_ratio),
+                       c.workload, threads_label(c.threads), c.streams, pct(c.peak_rss_ratio), pct(c.mean_rss_ratio),
                        pct(c.p50_ratio));
   }
   return out.empty() ? "" : "\nmemory\n" + out;
@@ -156,11 +156,11 @@ std::string memory_text(const BenchReport& r) {
 
 std::string warnings_text(const BenchReport& r) {
   std::string out;
-  for (const auto& w : r.warnings) out += "warning: " + w + "\n";
+  for (const auto& w : r.warnings) out += "warning: " + w.message + "\n";
   for (const auto& row : r.rows) {
     for (const auto& w : row.warnings) {
       out += fmt::format("warning: {} threads={} streams={} {}: {}\n", row.spec.workload,
-                         row.threads_label, row.spec.streams, row.spec.allocator, w);
+                         threads_label(row.spec), row.spec.streams, row.spec.allocator, w.message);
     }
   }
   return out.empty() ? "" : "\n" + out;
@@ -193,10 +193,10 @@ std::string bench_to_markdown(const BenchReport& r) {
     out += "|---|---|---|---|---|---|---|---|---|---|---|\n";
     for (const auto& row : r.rows) {
       if (row.spec.workload != w) continue;
-      const bool ok = row.status == "ok";
+      const bool ok = row.status == RowStatus::kOk;
       out += fmt::format("| {}{} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
-                         row.threads_label, row.best ? " **best**" : "", interop_label(row),
-                         row.spec.streams, row.spec.allocator, ok ? "ok" : row.status + ": " + row.error,
+                         threads_label(row.spec), row.best ? " **best**" : "", interop_label(row),
+                         row.spec.streams, row.spec.allocator, ok ? "ok" : fmt::format("{}: {}", row.status, row.error),
                          ok ? format_duration(row.latency.p50) : "-", ok ? format_duration(row.latency.p90) : "-",
                          ok ? format_duration(row.latency.p99) : "-",
                          ok ? fmt::format("{:.1f}%", 100 * row.latency.cv) : "-",

@@ -1,6 +1,7 @@
 #include "report/inspect_json.h"
 
 #include "model/finding.h"
+#include "wire/codecs.h"
 
 namespace torchdiag {
 namespace {
@@ -39,7 +40,7 @@ json cpu_json(const InspectReport& r, json& unavailable) {
   j["quota_source"] = g.quota_cpus ? json(g.quota_source) : json(nullptr);
   j["allowed_cpus"] = r.capacity.allowed_cpus;
   j["usable_threads"] = r.capacity.usable_threads;
-  j["usable_limited_by"] = r.capacity.limited_by;
+  j["usable_limited_by"] = to_string(r.capacity.limited_by);
   return j;
 }
 
@@ -74,17 +75,6 @@ json cgroup_json(const CgroupFacts& g, json& unavailable) {
   return j;
 }
 
-json pools_json(const std::vector<ThreadPoolLib>& pools) {
-  json arr = json::array();
-  for (const auto& p : pools) {
-    arr.push_back({{"library", p.library},
-                   {"api", p.api},
-                   {"path", p.path},
-                   {"threads", p.threads ? json(*p.threads) : json(nullptr)}});
-  }
-  return arr;
-}
-
 json process_json(const ProcessFacts& p) {
   json threads = json::array();
   for (const auto& t : p.threads) {
@@ -95,33 +85,12 @@ json process_json(const ProcessFacts& p) {
   }
   return {{"pid", p.pid},         {"comm", p.comm},
           {"thread_count", p.thread_count}, {"threads", threads},
-          {"threadpools", pools_json(p.threadpools)},
+          {"threadpools", wire::threadpools_to_json(p.threadpools)},
           {"allocator", p.allocator.empty() ? json(nullptr) : json(p.allocator)},
           {"error", p.error.empty() ? json(nullptr) : json(p.error)}};
 }
 
 }  // namespace
-
-json torch_to_json(const TorchFacts& t) {
-  if (!t.available) return {{"available", false}, {"reason", t.reason}};
-  return {{"available", true},
-          {"version", t.version},
-          {"backend", t.backend},
-          {"intra_op_threads", t.intra_op_threads},
-          {"interop_threads", t.interop_threads},
-          {"openmp_runtime", t.openmp_runtime.empty() ? json(nullptr) : json(t.openmp_runtime)},
-          {"omp_max_threads", t.omp_max_threads ? json(*t.omp_max_threads) : json(nullptr)},
-          {"mkl", t.mkl},
-          {"mkldnn", t.mkldnn},
-          {"blas", t.blas.empty() ? json(nullptr) : json(t.blas)},
-          {"blas_is_reference", t.blas_is_reference},
-          {"threadpools", pools_json(t.threadpools)},
-          {"allocator", t.allocator},
-          {"jemalloc_path", t.jemalloc_path.empty() ? json(nullptr) : json(t.jemalloc_path)},
-          {"parallel_info", t.parallel_info},
-          {"config", t.config},
-          {"worker_start_s", t.worker_start_s}};
-}
 
 json inspect_to_json(const InspectReport& r) {
   json unavailable = json::object();
@@ -134,7 +103,7 @@ json inspect_to_json(const InspectReport& r) {
   j["env"] = r.env.vars;
   j["env_source"] = r.env.source;
   if (!r.env.error.empty()) unavailable["env"] = {{"reason", r.env.error}, {"path", r.env.source}};
-  if (r.torch) j["torch"] = torch_to_json(*r.torch);
+  if (r.torch) j["torch"] = wire::torch_facts_to_json(*r.torch);
   if (r.process) j["process"] = process_json(*r.process);
   if (r.profiling) {
     const auto& p = *r.profiling;
@@ -152,7 +121,7 @@ json inspect_to_json(const InspectReport& r) {
   json findings = json::array();
   for (const auto& f : r.findings) {
     findings.push_back({{"id", f.id},
-                        {"severity", severity_name(f.severity)},
+                        {"severity", to_string(f.severity)},
                         {"message", f.message},
                         {"fix", f.fix}});
   }

@@ -9,7 +9,4 @@ namespace torchdiag {
 /// null with a sibling entry in `unavailable` giving the reason and path.
 nlohmann::json inspect_to_json(const InspectReport& report);
 
-/// A TorchFacts object as it appears under "torch" (also used in bench contexts).
-nlohmann::json torch_to_json(const TorchFacts& torch);
-
 }  // namespace torchdiag

@@ -145,7 +145,7 @@ void findings_section(const std::vector<Finding>& findings, std::string& out) {
   out += "Findings\n";
   if (findings.empty()) out += "  none: thread settings fit this container\n";
   for (const auto& f : findings) {
-    out += fmt::format("  [{}] {}: {}\n", severity_name(f.severity), f.id, f.message);
+    out += fmt::format("  [{}] {}: {}\n", to_string(f.severity), f.id, f.message);
     out += fmt::format("      fix: {}\n", f.fix);
   }
 }

@@ -1,7 +1,9 @@
 #include "report/recommend_render.h"
-#include "util/json_text.h"
 
 #include <fmt/format.h>
+
+#include "util/json_text.h"
+#include "util/strings.h"
 
 namespace torchdiag {
 namespace {
@@ -62,7 +64,7 @@ ordered_json facts_json(const RecommendFacts& f) {
   j["capacity_known"] = f.capacity_known;
   j["usable_threads"] = f.usable_threads;
   j["allowed_cpus"] = f.allowed_cpus;
-  j["limited_by"] = f.limited_by;
+  j["limited_by"] = to_string(f.limited_by);
   j["quota_cpus"] = f.quota_cpus ? ordered_json(*f.quota_cpus) : ordered_json(nullptr);
   j["quota_source"] = f.quota_cpus ? ordered_json(f.quota_source) : ordered_json(nullptr);
   j["affinity"] = f.affinity ? ordered_json(*f.affinity) : ordered_json(nullptr);
@@ -77,12 +79,12 @@ ordered_json facts_json(const RecommendFacts& f) {
 std::vector<std::string> all_warnings(const Recommendation& rec) {
   std::vector<std::string> out;
   for (const auto& p : rec.problems) out.push_back(p.message);
-  out.insert(out.end(), rec.warnings.begin(), rec.warnings.end());
+  for (const auto& w : rec.warnings) out.push_back(w.message);
   return out;
 }
 
 std::string text_header(const Recommendation& rec) {
-  const std::string how = rec.mode == "quick" ? ": from CPU and cgroup facts, nothing measured" : "";
+  const std::string how = rec.mode == RecommendMode::kQuick ? ": from CPU and cgroup facts, nothing measured" : "";
   std::string out = fmt::format("Recommended thread settings ({} mode{})\n\n", rec.mode, how);
   for (const auto& s : rec.env) {
     out += fmt::format("  {}={}  ({})\n", s.name, s.value,
@@ -119,7 +121,7 @@ std::string fact_row(const char* name, const std::string& value, const std::stri
 std::string explain_facts(const RecommendFacts& f) {
   std::string out = "Facts used\n";
   out += fact_row("usable threads", std::to_string(f.usable_threads),
-                  f.capacity_known ? "limited by " + f.limited_by : "unknown: the safe minimum");
+                  f.capacity_known ? fmt::format("limited by {}", f.limited_by) : "unknown: the safe minimum");
   out += fact_row("allowed CPUs", std::to_string(f.allowed_cpus), "ceil(min(quota, affinity))");
   out += fact_row("CPU quota", f.quota_cpus ? fmt::format("{:.2f}", *f.quota_cpus) : "none",
                   f.quota_cpus ? f.quota_source : "no cgroup CPU limit found");
@@ -171,7 +173,7 @@ std::optional<std::string> render_recommendation(const Recommendation& rec, Form
 nlohmann::ordered_json recommend_to_json(const Recommendation& rec) {
   ordered_json j;
   j["schema"] = kRecommendSchema;
-  j["mode"] = rec.mode;
+  j["mode"] = to_string(rec.mode);
   j["omp_num_threads"] = rec.omp_num_threads;
   j["env"] = ordered_json::object();
   ordered_json reasons = ordered_json::array();
@@ -205,35 +207,14 @@ std::string render_explain(const Recommendation& rec) {
   return out;
 }
 
-std::string shell_quote(std::string_view value) {
-  std::string out = "'";
-  for (const char c : value) {
-    if (c == '\'') {
-      out += "'\\''";
-    } else {
-      out += c;
-    }
-  }
-  return out + "'";
-}
+std::string shell_quote(std::string_view value) { return "'" + escape_chars(value, {{'\'', "'\\''"}}) + "'"; }
 
 std::string yaml_quote(std::string_view value) {
   return json_text(nlohmann::json(std::string(value)));
 }
 
 std::string systemd_escape(std::string_view value) {
-  std::string out;
-  for (const char c : value) {
-    switch (c) {
-      case '\\': out += "\\\\"; break;
-      case '"': out += "\\\""; break;
-      case '%': out += "%%"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      default: out += c;
-    }
-  }
-  return out;
+  return escape_chars(value, {{'\\', "\\\\"}, {'"', "\\\""}, {'%', "%%"}, {'\n', "\\n"}, {'\t', "\\t"}});
 }
 
 }  // namespace torchdiag

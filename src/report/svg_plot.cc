@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "report/bench_text.h"
+#include "util/strings.h"
 
 namespace torchdiag {
 namespace {
@@ -23,7 +24,7 @@ struct Series {
 std::vector<std::string> categories(const BenchReport& r) {
   std::vector<std::string> out;
   for (const auto& row : r.rows) {
-    if (std::find(out.begin(), out.end(), row.threads_label) == out.end()) out.push_back(row.threads_label);
+    if (std::find(out.begin(), out.end(), threads_label(row.spec)) == out.end()) out.push_back(threads_label(row.spec));
   }
   return out;
 }
@@ -32,12 +33,12 @@ std::vector<Series> series_of(const BenchReport& r, const std::vector<std::strin
   std::map<std::string, Series> by_name;
   std::vector<std::string> order;
   for (const auto& row : r.rows) {
-    if (row.status != "ok") continue;
+    if (row.status != RowStatus::kOk) continue;
     const auto name = fmt::format("{} streams={} {}", row.spec.workload, row.spec.streams, row.spec.allocator);
     if (!by_name.count(name)) order.push_back(name);
     auto& s = by_name[name];
     s.name = name;
-    const auto idx = static_cast<size_t>(std::find(cats.begin(), cats.end(), row.threads_label) - cats.begin());
+    const auto idx = static_cast<size_t>(std::find(cats.begin(), cats.end(), threads_label(row.spec)) - cats.begin());
     s.points.emplace_back(idx, &row);
   }
   std::vector<Series> out;
@@ -92,7 +93,7 @@ std::string rss_panel(double y0, double width, const BenchReport& r) {
   std::vector<const BenchRow*> rows;
   double t_max = 0, b_max = 0;
   for (const auto& row : r.rows) {
-    if (row.status != "ok" || row.memory.rss_timeline.size() < 2) continue;
+    if (row.status != RowStatus::kOk || row.memory.rss_timeline.size() < 2) continue;
     rows.push_back(&row);
     for (const auto& [t, b] : row.memory.rss_timeline) {
       t_max = std::max(t_max, t);
@@ -119,7 +120,7 @@ std::string rss_panel(double y0, double width, const BenchReport& r) {
     const char* colour = kColours[k % std::size(kColours)];
     std::string pts;
     for (const auto& [t, b] : row->memory.rss_timeline) pts += fmt::format("{:.1f},{:.1f} ", px(t), py(static_cast<double>(b)));
-    const auto name = fmt::format("{} threads={} streams={} {}", row->spec.workload, row->threads_label,
+    const auto name = fmt::format("{} threads={} streams={} {}", row->spec.workload, threads_label(row->spec),
                                   row->spec.streams, row->spec.allocator);
     out += fmt::format("<polyline class=\"rss-series\" data-series=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"2\" points=\"{}\"/>\n"
                        "<text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"12\" fill=\"{}\">{}</text>\n",
@@ -132,18 +133,7 @@ std::string rss_panel(double y0, double width, const BenchReport& r) {
 }  // namespace
 
 std::string xml_escape(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default: out += c;
-    }
-  }
-  return out;
+  return escape_chars(text, {{'&', "&amp;"}, {'<', "&lt;"}, {'>', "&gt;"}, {'"', "&quot;"}, {'\'', "&apos;"}});
 }
 
 std::string bench_to_svg(const BenchReport& r) {

@@ -9,7 +9,7 @@
 #include <cstdlib>
 #include <set>
 
-#include "probe/threadpool_libs.h"
+#include "sys/threadpool_libs.h"
 
 namespace torchdiag {
 namespace {
@@ -46,7 +46,7 @@ std::optional<int> query_pool_threads(const ThreadPoolLib& lib) {
   if (!h) return std::nullopt;
   using IntFn = int (*)();
   IntFn fn = nullptr;
-  if (lib.api == "openmp") fn = lookup<IntFn>(h, "omp_get_max_threads");
+  if (lib.api == PoolApi::kOpenmp) fn = lookup<IntFn>(h, "omp_get_max_threads");
   else if (lib.library == "libopenblas") fn = lookup<IntFn>(h, "openblas_get_num_threads");
   else if (lib.library == "libmkl_rt") fn = lookup<IntFn>(h, "MKL_Get_Max_Threads");
   else if (lib.library == "libblis") fn = lookup<IntFn>(h, "bli_thread_get_num_threads");
@@ -72,21 +72,23 @@ std::string installed_jemalloc() {
   return "";
 }
 
-std::optional<JemallocStats> jemalloc_stats() {
+std::optional<JemallocFigures> jemalloc_stats() {
   using Mallctl = int (*)(const char*, void*, size_t*, void*, size_t);
   auto mallctl = reinterpret_cast<Mallctl>(::dlsym(RTLD_DEFAULT, "mallctl"));
   if (!mallctl) return std::nullopt;
   uint64_t epoch = 1;
   size_t len = sizeof epoch;
   mallctl("epoch", &epoch, &len, &epoch, len);
-  JemallocStats s;
-  const std::pair<const char*, size_t*> keys[] = {{"stats.allocated", &s.allocated},
-                                                  {"stats.active", &s.active},
-                                                  {"stats.resident", &s.resident},
-                                                  {"stats.mapped", &s.mapped}};
+  JemallocFigures s;
+  const std::pair<const char*, int64_t*> keys[] = {{"stats.allocated", &s.allocated},
+                                                   {"stats.active", &s.active},
+                                                   {"stats.resident", &s.resident},
+                                                   {"stats.mapped", &s.mapped}};
   for (const auto& [key, dest] : keys) {
-    size_t sz = sizeof(size_t);
-    if (mallctl(key, dest, &sz, nullptr, 0) != 0) return std::nullopt;
+    size_t value = 0;
+    size_t sz = sizeof value;
+    if (mallctl(key, &value, &sz, nullptr, 0) != 0) return std::nullopt;
+    *dest = static_cast<int64_t>(value);
   }
   return s;
 }

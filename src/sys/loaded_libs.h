@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "model/bench_result.h"
 #include "model/torch_facts.h"
 
 namespace torchdiag {
@@ -24,9 +25,6 @@ std::string installed_jemalloc();
 
 /// jemalloc's mallctl("stats.*") after refreshing "epoch"; nullopt when this process
 /// does not run jemalloc (the proof that a preload really took effect).
-struct JemallocStats {
-  size_t allocated = 0, active = 0, resident = 0, mapped = 0;
-};
-std::optional<JemallocStats> jemalloc_stats();
+std::optional<JemallocFigures> jemalloc_stats();
 
 }  // namespace torchdiag

@@ -1,6 +1,6 @@
-// What perf_event_open errors mean, and the default event set: shared by the
-// counting code and its stub twin (sampling works without libpfm4, so its reasons
-// must not depend on it).
+// What perf_event_open errors mean (the reasons of the one door, sys/perf_open.cc),
+// and the default event set: shared by the counting code and its stub twin
+// (sampling works without libpfm4, so its reasons must not depend on it).
 #include <cerrno>
 #include <cstring>
 #include <string>
@@ -9,7 +9,7 @@
 #include <fmt/format.h>
 
 #include "sys/perf_counters.h"
-
+#include "sys/perf_open.h"
 
 namespace torchdiag {
 

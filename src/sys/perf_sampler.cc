@@ -14,7 +14,7 @@
 
 #include <fmt/format.h>
 
-#include "probe/threadpool_libs.h"
+#include "sys/threadpool_libs.h"
 #include "sys/affinity.h"
 
 namespace torchdiag {
@@ -28,14 +28,10 @@ constexpr uint64_t kKernelHalf = 1ULL << 63;
 
 constexpr auto kDrainPeriod = std::chrono::milliseconds(50);
 
-long real_perf_open(void* attr, int pid, int cpu, int group_fd, unsigned long flags) {
-  return ::syscall(SYS_perf_event_open, attr, pid, cpu, group_fd, flags);
-}
-
 int collect_openmp(struct dl_phdr_info* info, size_t, void* data) {
   if (!info->dlpi_name || !info->dlpi_name[0]) return 0;
   const auto lib = classify_threadpool_lib(info->dlpi_name);
-  if (!lib || lib->api != "openmp") return 0;
+  if (!lib || lib->api != PoolApi::kOpenmp) return 0;
   auto* out = static_cast<std::vector<CodeRange>*>(data);
   for (int i = 0; i < info->dlpi_phnum; ++i) {
     const auto& ph = info->dlpi_phdr[i];
@@ -64,7 +60,8 @@ std::vector<int> default_cpus() {
   return all;
 }
 
-perf_event_attr cpu_clock_attr(int frequency_hz, bool user_only) {
+/// A disabled, inherited `cpu-clock` sampling event; PerfOpener sets exclude_kernel.
+perf_event_attr cpu_clock_attr(int frequency_hz) {
   perf_event_attr attr;
   std::memset(&attr, 0, sizeof attr);
   attr.size = sizeof attr;
@@ -76,7 +73,6 @@ perf_event_attr cpu_clock_attr(int frequency_hz, bool user_only) {
   attr.disabled = 1;
   attr.inherit = 1;
   attr.exclude_hv = 1;
-  attr.exclude_kernel = user_only ? 1 : 0;
   return attr;
 }
 
@@ -119,29 +115,25 @@ void PerfSampler::open_all(const PerfSamplerOptions& options) {
     return;
   }
   const size_t pages = data_pages_for(cpus.size());
+  PerfOpener opener(options.paranoid, options.open_fn);
   for (int cpu : cpus) {
-    if (!open_one(cpu, options, pages)) {
+    if (!open_one(cpu, options.frequency_hz, opener, pages)) {
       close_all();
       return;
     }
   }
 }
 
-bool PerfSampler::open_one(int cpu, const PerfSamplerOptions& options, size_t data_pages) {
-  const auto open_fn = options.open_fn ? options.open_fn : real_perf_open;
-  auto attr = cpu_clock_attr(options.frequency_hz, user_only_);
-  long fd = open_fn(&attr, 0, cpu, -1, PERF_FLAG_FD_CLOEXEC);
-  if (fd < 0 && errno == EACCES && !user_only_) {
-    attr.exclude_kernel = 1;  // perf_event_paranoid 2 allows user-space samples only
-    fd = open_fn(&attr, 0, cpu, -1, PERF_FLAG_FD_CLOEXEC);
-    if (fd >= 0) user_only_ = true;
-  }
-  if (fd < 0) {
-    reason_ = "cpu-clock sampling: " + explain_perf_errno(errno, options.paranoid);
+bool PerfSampler::open_one(int cpu, int frequency_hz, PerfOpener& opener, size_t data_pages) {
+  auto attr = cpu_clock_attr(frequency_hz);
+  const auto opened = opener.open(attr, {0, cpu, -1});
+  user_only_ = opener.user_only();
+  if (!opened.ok()) {
+    reason_ = "cpu-clock sampling: " + opened.reason;
     return false;
   }
   const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
-  Ring ring{static_cast<int>(fd), nullptr, (1 + data_pages) * page};
+  Ring ring{opened.fd, nullptr, (1 + data_pages) * page};
   ring.base = ::mmap(nullptr, ring.bytes, PROT_READ | PROT_WRITE, MAP_SHARED, ring.fd, 0);
   if (ring.base == MAP_FAILED) {
     const int err = errno;

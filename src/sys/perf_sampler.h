@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "sys/perf_counters.h"
+#include "sys/perf_open.h"
 
 namespace torchdiag {
 
@@ -95,7 +96,7 @@ class PerfSampler {
     size_t bytes = 0;  ///< mapped length: 1 metadata page + 2^k data pages
   };
   void open_all(const PerfSamplerOptions& options);
-  bool open_one(int cpu, const PerfSamplerOptions& options, size_t data_pages);
+  bool open_one(int cpu, int frequency_hz, PerfOpener& opener, size_t data_pages);
   void close_all();
   void drain_loop();
   void drain_all();

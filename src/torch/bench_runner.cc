@@ -11,7 +11,6 @@
 #include <csignal>
 #include <thread>
 
-#include "bench/spec_json.h"
 #include "sys/loaded_libs.h"
 #include "torch/builtin_model.h"
 #include "torch/model_loader.h"
@@ -20,7 +19,6 @@
 namespace torchdiag {
 namespace {
 
-using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
 double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
@@ -154,8 +152,9 @@ void run_streams(int streams, Fn fn) {
 }
 
 /// One repetition: every stream calls op until min_time has passed.
-json run_repetition(const BenchSpec& s, const Op& op) {
-  std::vector<std::vector<double>> lat(static_cast<size_t>(s.streams));
+RepetitionSamples run_repetition(const BenchSpec& s, const Op& op) {
+  RepetitionSamples rep;
+  rep.latencies_s.resize(static_cast<size_t>(s.streams));
   StartGate gate;
   Clock::time_point t0;
   std::thread opener([&] {
@@ -165,7 +164,7 @@ json run_repetition(const BenchSpec& s, const Op& op) {
   });
   run_streams(s.streams, [&](int k) {
     gate.wait();
-    auto& mine = lat[static_cast<size_t>(k)];
+    auto& mine = rep.latencies_s[static_cast<size_t>(k)];
     const auto begin = Clock::now();
     while (static_cast<int64_t>(mine.size()) < s.max_iterations) {
       const auto a = Clock::now();
@@ -175,10 +174,8 @@ json run_repetition(const BenchSpec& s, const Op& op) {
     }
   });
   opener.join();
-  const double wall = since(t0);
-  json per_stream = json::array();
-  for (auto& v : lat) per_stream.push_back(v);
-  return {{"wall_s", wall}, {"latencies_s", per_stream}};
+  rep.wall_s = since(t0);
+  return rep;
 }
 
 void warm_up(const BenchSpec& s, const Op& op) {
@@ -194,61 +191,47 @@ void apply_test_hook(const std::string& hook) {
 
 }  // namespace
 
-int run_bench_request(const json& request, const WindowHooks& hooks,
-                      const std::function<void(const json&)>& emit) {
-  BenchSpec s;
-  try {
-    s = spec_from_json(request);
-  } catch (const std::exception& e) {
-    emit({{"type", "error"}, {"kind", "usage"}, {"message", e.what()}});
-    return 2;
-  }
+int run_bench_request(const BenchSpec& spec, const WindowHooks& hooks,
+                      const std::function<void(const wire::Message&)>& emit) {
+  BenchSpec s = spec;
   if (s.interop_threads) at::set_num_interop_threads(*s.interop_threads);
   const auto load_start = Clock::now();
   Prepared p;
   try {
-    p = s.workload == "forward" ? prepare_forward(s) : prepare_index_select(s);
+    p = s.workload == Workload::kForward ? prepare_forward(s) : prepare_index_select(s);
   } catch (const std::exception& e) {
-    emit({{"type", "error"}, {"kind", "model"}, {"message", error_cause(e.what())}});
+    emit(wire::ErrorMessage{wire::ErrorKind::kModel, error_cause(e.what())});
     return 1;
   }
-  const double load_s = since(load_start);
+  WorkerResult result;
+  result.load_s = since(load_start);
   const auto warm_start = Clock::now();
   try {
     warm_up(s, p.op);
   } catch (const std::exception& e) {
     std::string msg = "forward failed: " + error_cause(e.what());
     if (!p.schema.empty()) msg += " (expected " + p.schema + ")";
-    emit({{"type", "error"}, {"kind", "model"}, {"message", msg}});
+    emit(wire::ErrorMessage{wire::ErrorKind::kModel, msg});
     return 1;
   }
-  const double warmup_s = since(warm_start);
+  result.warmup_s = since(warm_start);
   if (s.duration_s > 0) {  // a soak run: one long repetition
     s.min_time_s = s.duration_s;
     s.repetitions = 1;
   }
   apply_test_hook(s.test_hook);
-  emit({{"type", "phase"}, {"phase", "timed_start"}});
+  emit(wire::PhaseChange{wire::Phase::kTimedStart});
   if (hooks.start) hooks.start();
-  json reps = json::array();
-  for (int r = 0; r < s.repetitions; ++r) reps.push_back(run_repetition(s, p.op));
-  const json counters = hooks.end ? hooks.end() : json(nullptr);
-  emit({{"type", "phase"}, {"phase", "timed_end"}});
-  json jemalloc = nullptr;
-  if (const auto je = jemalloc_stats()) {
-    jemalloc = {{"allocated", je->allocated}, {"active", je->active}, {"resident", je->resident}, {"mapped", je->mapped}};
-  }
-  json result = {{"repetitions", reps},
-                 {"jemalloc", jemalloc},
-                 {"items_per_op", p.items_per_op},
-                 {"model", p.model_label},
-                 {"load_s", load_s},
-                 {"warmup_s", warmup_s},
-                 {"intra_op_threads", at::get_num_threads()},
-                 {"interop_threads", at::get_num_interop_threads()},
-                 {"jemalloc_active", jemalloc_stats().has_value()},
-                 {"counters", counters}};
-  emit({{"type", "result"}, {"result", result}});
+  for (int r = 0; r < s.repetitions; ++r) result.repetitions.push_back(run_repetition(s, p.op));
+  if (hooks.end) result.counters = hooks.end();
+  emit(wire::PhaseChange{wire::Phase::kTimedEnd});
+  result.jemalloc = jemalloc_stats();
+  result.items_per_op = p.items_per_op;
+  result.model_label = p.model_label;
+  result.intra_op_threads = at::get_num_threads();
+  result.interop_threads = at::get_num_interop_threads();
+  result.jemalloc_active = result.jemalloc.has_value();
+  emit(wire::ResultMessage{std::move(result)});
   return 0;
 }
 

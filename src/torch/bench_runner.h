@@ -1,20 +1,21 @@
 #pragma once
 #include <functional>
 
-#include <nlohmann/json.hpp>
+#include "model/bench_spec.h"
+#include "wire/protocol.h"
 
 namespace torchdiag {
 
-/// Called around the timed window only (not model load, not warm-up); `end`
-/// returns counters to attach to the result as "counters".
+/// Called around the timed window only (not model load, not warm-up); `end` returns
+/// the counters to attach to the result.
 struct WindowHooks {
   std::function<void()> start;
-  std::function<nlohmann::json()> end;
+  std::function<WindowCounters()> end;
 };
 
-/// Runs one benchmark configuration inside the worker and emits "phase" and
-/// "result" (or "error") messages. Returns the worker's exit code.
-int run_bench_request(const nlohmann::json& spec, const WindowHooks& hooks,
-                      const std::function<void(const nlohmann::json&)>& emit);
+/// Runs one benchmark configuration inside the worker and emits the phase and result
+/// (or error) messages. Returns the worker's exit code.
+int run_bench_request(const BenchSpec& spec, const WindowHooks& hooks,
+                      const std::function<void(const wire::Message&)>& emit);
 
 }  // namespace torchdiag

@@ -7,7 +7,7 @@
 
 #include <dlfcn.h>
 
-#include "probe/threadpool_libs.h"
+#include "sys/threadpool_libs.h"
 #include "sys/loaded_libs.h"
 
 namespace torchdiag {
@@ -40,14 +40,14 @@ TorchFacts torch_runtime_view() {
   const auto objects = loaded_objects();
   t.threadpools = loaded_threadpools(objects);
   for (const auto& p : t.threadpools) {
-    if (p.api == "openmp" && t.openmp_runtime.empty()) {
+    if (p.api == PoolApi::kOpenmp && t.openmp_runtime.empty()) {
       t.openmp_runtime = p.path;
       t.omp_max_threads = p.threads;
     }
   }
   for (const auto& path : objects) {
     const auto lib = classify_threadpool_lib(path);
-    if ((lib && lib->api == "blas") || is_reference_blas(path)) {
+    if ((lib && lib->api == PoolApi::kBlas) || is_reference_blas(path)) {
       t.blas = path;
       t.blas_is_reference = is_reference_blas(path);
       break;

@@ -1,5 +1,6 @@
 #include "util/strings.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -153,6 +154,52 @@ std::optional<std::string> hex_decode(std::string_view hex) {
     const int hi = value(hex[i]), lo = value(hex[i + 1]);
     if (hi < 0 || lo < 0) return std::nullopt;
     out += static_cast<char>(hi * 16 + lo);
+  }
+  return out;
+}
+
+namespace {
+
+size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+}  // namespace
+
+std::string did_you_mean(const std::string& word, const std::vector<std::string>& choices) {
+  std::string best;
+  size_t best_d = 3;  // at most two edits away
+  for (const auto& c : choices) {
+    const auto d = edit_distance(word, c);
+    if (d < best_d) {
+      best_d = d;
+      best = c;
+    }
+  }
+  return best.empty() ? "" : "; did you mean '" + best + "'?";
+}
+
+std::string escape_chars(std::string_view text, std::initializer_list<CharEscape> escapes) {
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    const auto* e = std::find_if(escapes.begin(), escapes.end(), [c](const CharEscape& x) { return x.c == c; });
+    if (e != escapes.end()) {
+      out += e->replacement;
+    } else {
+      out += c;
+    }
   }
   return out;
 }

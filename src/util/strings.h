@@ -1,5 +1,6 @@
 #pragma once
 // Small string helpers shared by the parsers.
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -35,6 +36,18 @@ std::string sanitize_utf8(std::string_view text);
 /// non-hex digit).
 std::string hex_encode(std::string_view bytes);
 std::optional<std::string> hex_decode(std::string_view hex);
+
+/// "; did you mean 'inspect'?" for a near miss (at most two edits) among `choices`, or "".
+std::string did_you_mean(const std::string& word, const std::vector<std::string>& choices);
+
+/// A character and what replaces it.
+struct CharEscape {
+  char c;
+  std::string_view replacement;
+};
+
+/// `text` with each character found in `escapes` replaced (the others kept).
+std::string escape_chars(std::string_view text, std::initializer_list<CharEscape> escapes);
 
 /// Joins the parts with `sep`.
 std::string join(const std::vector<std::string>& parts, std::string_view sep);

@@ -31,7 +31,7 @@
 #include <system_error>
 #include <vector>
 
-#include "advise/capacity.h"
+#include "advise/capacity_rules.h"
 #include "advise/findings.h"
 #include "fuzz_check.h"
 #include "probe/inspect_probe.h"

@@ -1,4 +1,4 @@
-// parse_maps_paths, find_threadpools and find_allocator (src/probe/threadpool_libs.h) on
+// parse_maps_paths, find_threadpools and find_allocator (src/sys/threadpool_libs.h) on
 // arbitrary /proc/PID/maps content. Invariants: paths are absolute and unique, and
 // every path is classified without crashing (the classifiers look at basenames).
 #include <algorithm>
@@ -7,7 +7,7 @@
 #include <set>
 
 #include "fuzz_check.h"
-#include "probe/threadpool_libs.h"
+#include "sys/threadpool_libs.h"
 
 using torchdiag::fuzz::check;
 

@@ -1,6 +1,6 @@
 // Findings are pure functions of an InspectReport: each rule is checked on hand-built
 // reports, firing where it should and staying quiet where it should not.
-#include "advise/capacity.h"
+#include "advise/capacity_rules.h"
 #include "advise/findings.h"
 
 #include <algorithm>
@@ -24,7 +24,7 @@ InspectReport base_report(int usable = 4) {
   r.cpu.threads_per_core = Fact<int>::known(1);
   r.capacity.allowed_cpus = usable;
   r.capacity.usable_threads = usable;
-  r.capacity.limited_by = "affinity";
+  r.capacity.limited_by = LimitedBy::kAffinity;
   r.cgroup.cpu_stat = Fact<CpuStat>::unavailable("not read");
   return r;
 }
@@ -213,7 +213,7 @@ TEST_CASE("smt-oversubscribed: more intra-op threads than physical cores", "[adv
   smt.cpu.physical_cores = Fact<int>::known(4);
   smt.cpu.threads_per_core = Fact<int>::known(2);
   smt.capacity.usable_threads = 4;
-  smt.capacity.limited_by = "physical cores";
+  smt.capacity.limited_by = LimitedBy::kPhysicalCores;
 
   const auto over = diagnose(with_env(smt, {{"OMP_NUM_THREADS", "6"}}));
   const auto* f = one_of(over, "smt-oversubscribed");
@@ -301,12 +301,12 @@ TEST_CASE("reference-blas fires for the netlib BLAS only", "[advise][findings]")
 TEST_CASE("multiple-openmp-runtimes when two OpenMP libraries are loaded", "[advise][findings]") {
   auto r = with_env(with_torch(base_report(4), 4), {{"OMP_NUM_THREADS", "4"}});
   r.torch->threadpools = {
-      {"libgomp", "openmp", "/usr/lib/x86_64-linux-gnu/libgomp.so.1.0.0", 4},
-      {"libopenblas", "blas", "/usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3", 4},
+      {"libgomp", PoolApi::kOpenmp, "/usr/lib/x86_64-linux-gnu/libgomp.so.1.0.0", 4},
+      {"libopenblas", PoolApi::kBlas, "/usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3", 4},
   };
   CHECK_FALSE(fires(diagnose(r), "multiple-openmp-runtimes"));
 
-  r.torch->threadpools.push_back({"libiomp", "openmp", "/opt/intel/lib/libiomp5.so", 4});
+  r.torch->threadpools.push_back({"libiomp", PoolApi::kOpenmp, "/opt/intel/lib/libiomp5.so", 4});
   const auto findings = diagnose(r);
   const auto* f = one_of(findings, "multiple-openmp-runtimes");
   REQUIRE(f != nullptr);

@@ -7,16 +7,19 @@ using namespace torchdiag;
 
 namespace {
 
+constexpr Allocator kGlibc = Allocator::kGlibc;
+constexpr Allocator kJemalloc = Allocator::kJemalloc;
+
 BenchRow row(int threads, double p50_s, double items_per_s, double throttled = 0,
-             const char* allocator = "glibc", int64_t peak_rss = 0) {
+             Allocator allocator = kGlibc, int64_t peak_rss = 0) {
   BenchSpec spec;
   spec.threads = threads;
   spec.allocator = allocator;
-  BenchRow r = failed_row(spec, std::to_string(threads), "ok", "");
+  BenchRow r = failed_row(spec, RowStatus::kOk, "");
   r.iterations = 100;
   r.latency.p50 = p50_s;
   r.throughput_per_s = items_per_s;
-  r.jemalloc_active = std::string(allocator) == "jemalloc";
+  r.jemalloc_active = allocator == kJemalloc;
   if (throttled > 0) r.counters.throttle = CpuStat{100, static_cast<long long>(throttled * 100), 1.0};
   if (peak_rss) r.memory.peak_rss_bytes = peak_rss;
   return r;
@@ -48,12 +51,12 @@ TEST_CASE("CFS throttling is penalised: a throttled faster row can lose", "[reco
 
 TEST_CASE("failed rows are listed as rejected and never chosen", "[recommend][measure]") {
   std::vector<BenchRow> rows = {row(1, 0.010, 100), row(2, 0.001, 1000)};
-  rows[1].status = "failed";
+  rows[1].status = RowStatus::kFailed;
   rows[1].error = "killed by signal 11";
   const auto d = choose_measured_threads(rows, {false, 0.03});
   CHECK(d->threads == 1);
   CHECK(d->candidates.back().verdict == "rejected: killed by signal 11");
-  rows[0].status = "timeout";
+  rows[0].status = RowStatus::kTimeout;
   CHECK_FALSE(choose_measured_threads(rows, {false, 0.03}));
 }
 
@@ -61,24 +64,24 @@ TEST_CASE("jemalloc is proposed only when a measurement showed a benefit", "[rec
   const MeasureObjective o{false, 0.03};
   // Same speed, 20% less peak RSS: proposed with MALLOC_CONF.
   auto env = measured_allocator_settings(
-      {row(2, 0.010, 100, 0, "glibc", 1000), row(2, 0.010, 100, 0, "jemalloc", 800)}, 2, o, "/je.so");
+      {row(2, 0.010, 100, 0, kGlibc, 1000), row(2, 0.010, 100, 0, kJemalloc, 800)}, 2, o, "/je.so");
   REQUIRE(env.size() == 2);
   CHECK(env[0].name == "LD_PRELOAD");
   CHECK(env[0].value == "/je.so");
   CHECK(env[0].reason.find("peak RSS -20%") != std::string::npos);
   CHECK(env[1].name == "MALLOC_CONF");
   // No gain: nothing proposed.
-  CHECK(measured_allocator_settings({row(2, 0.010, 100, 0, "glibc", 1000), row(2, 0.010, 100, 0, "jemalloc", 990)},
+  CHECK(measured_allocator_settings({row(2, 0.010, 100, 0, kGlibc, 1000), row(2, 0.010, 100, 0, kJemalloc, 990)},
                                     2, o, "/je.so").empty());
   // Leaner but 10% slower: not proposed.
-  CHECK(measured_allocator_settings({row(2, 0.010, 100, 0, "glibc", 1000), row(2, 0.011, 90, 0, "jemalloc", 500)},
+  CHECK(measured_allocator_settings({row(2, 0.010, 100, 0, kGlibc, 1000), row(2, 0.011, 90, 0, kJemalloc, 500)},
                                     2, o, "/je.so").empty());
   // Faster by 20%: proposed.
-  CHECK(measured_allocator_settings({row(2, 0.010, 100, 0, "glibc"), row(2, 0.008, 125, 0, "jemalloc")}, 2, o,
+  CHECK(measured_allocator_settings({row(2, 0.010, 100, 0, kGlibc), row(2, 0.008, 125, 0, kJemalloc)}, 2, o,
                                     "/je.so").size() == 2);
   // Never measured, or not at the chosen thread count: nothing.
   CHECK(measured_allocator_settings({row(2, 0.010, 100)}, 2, o, "/je.so").empty());
-  CHECK(measured_allocator_settings({row(1, 0.010, 100, 0, "glibc"), row(1, 0.005, 200, 0, "jemalloc")}, 2, o,
+  CHECK(measured_allocator_settings({row(1, 0.010, 100, 0, kGlibc), row(1, 0.005, 200, 0, kJemalloc)}, 2, o,
                                     "/je.so").empty());
 }
 
@@ -86,13 +89,13 @@ TEST_CASE("a measured decision becomes the recommendation in measure mode", "[re
   RecommendInputs in;
   in.facts.usable_threads = 2;
   in.facts.affinity_cpus = 2;
-  in.facts.limited_by = "affinity";
+  in.facts.limited_by = LimitedBy::kAffinity;
   auto evidence = std::make_shared<MeasuredEvidence>();
   evidence->decision = *choose_measured_threads({row(1, 0.010, 100), row(2, 0.009, 110, 0.6)}, {false, 0.03});
   evidence->extra = {{"LD_PRELOAD", "/je.so", SettingSource::kComputed, "measured"}};
   in.measured = evidence;
   const auto rec = recommend(in);
-  CHECK(rec.mode == "measure");
+  CHECK(rec.mode == RecommendMode::kMeasure);
   CHECK(rec.omp_num_threads == 1);
   REQUIRE(rec.env.size() == 3);
   CHECK(rec.env[0].value == "1");

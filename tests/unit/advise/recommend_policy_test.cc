@@ -13,7 +13,7 @@ RecommendFacts facts(int usable, int workers = 1, int streams = 1) {
   RecommendFacts f;
   f.usable_threads = usable;
   f.allowed_cpus = usable;
-  f.limited_by = "affinity";
+  f.limited_by = LimitedBy::kAffinity;
   f.affinity = "0-" + std::to_string(usable - 1);
   f.affinity_cpus = usable;
   f.online_cpus = usable;
@@ -39,9 +39,10 @@ const EnvSetting& setting(const Recommendation& r, const std::string& name) {
   return r.env.front();
 }
 
-bool any_contains(const std::vector<std::string>& lines, const std::string& text) {
-  for (const auto& l : lines) {
-    if (l.find(text) != std::string::npos) return true;
+/// The warning with `id`, whose message also contains `text`.
+bool has_warning(const std::vector<Warning>& warnings, const std::string& id, const std::string& text) {
+  for (const auto& w : warnings) {
+    if (w.id == id && w.message.find(text) != std::string::npos) return true;
   }
   return false;
 }
@@ -75,7 +76,7 @@ TEST_CASE("recommend sets OMP and MKL to the same computed share, with the evide
   f.quota_cpus = 8.5;
   f.quota_source = "/sys/fs/cgroup/cpu.max";
   const auto r = recommend(inputs(f));
-  CHECK(r.mode == "quick");
+  CHECK(r.mode == RecommendMode::kQuick);
   CHECK(r.omp_num_threads == 2);
   REQUIRE(r.env.size() == 2);
   CHECK(r.env[0].name == "OMP_NUM_THREADS");
@@ -98,7 +99,7 @@ TEST_CASE("more workers x streams than usable threads: 1 each, and a warning",
   const auto r = recommend(inputs(facts(2, 4, 1)));
   CHECK(r.omp_num_threads == 1);
   CHECK_THAT(setting(r, "OMP_NUM_THREADS").reason, Catch::Contains("oversubscribed"));
-  CHECK(any_contains(r.warnings, "4 workers x 1 stream = 4 exceed the 2 usable threads"));
+  CHECK(has_warning(r.warnings, "oversubscription", "4 workers x 1 stream = 4 exceed the 2 usable threads"));
 }
 
 TEST_CASE("a remainder of the equal split is reported", "[recommend][advise]") {
@@ -125,13 +126,13 @@ TEST_CASE("a kept value above the usable threads is warned about", "[recommend][
   SECTION("alone") {
     const auto r = recommend(inputs(facts(2), {{"OMP_NUM_THREADS", "8"}}));
     CHECK(r.omp_num_threads == 8);
-    CHECK(any_contains(r.warnings, "OMP_NUM_THREADS=8 kept from the environment exceeds the 2"));
+    CHECK(has_warning(r.warnings, "env-kept-too-high", "OMP_NUM_THREADS=8 kept from the environment exceeds the 2"));
   }
   SECTION("times the workers") {
     const auto r = recommend(inputs(facts(4, 2), {{"MKL_NUM_THREADS", "4"}}));
     CHECK(setting(r, "MKL_NUM_THREADS").value == "4");
     CHECK(setting(r, "OMP_NUM_THREADS").value == "4");
-    CHECK(any_contains(r.warnings, "x 2 workers x 1 stream = 8 threads exceed the 4"));
+    CHECK(has_warning(r.warnings, "env-kept-too-high", "x 2 workers x 1 stream = 8 threads exceed the 4"));
   }
   SECTION("not when the capacity is unknown") {
     const auto r = recommend(fallback_inputs({"no facts"}, {{"OMP_NUM_THREADS", "8"}}, {}));
@@ -178,7 +179,7 @@ TEST_CASE("kept values that disagree are warned about", "[recommend][advise]") {
   const auto r = recommend(inputs(facts(4), {{"OMP_NUM_THREADS", "2"}, {"MKL_NUM_THREADS", "1"}}));
   CHECK(setting(r, "OMP_NUM_THREADS").value == "2");
   CHECK(setting(r, "MKL_NUM_THREADS").value == "1");
-  CHECK(any_contains(r.warnings, "disagree"));
+  CHECK(has_warning(r.warnings, "mkl-omp-disagree", "disagree"));
 }
 
 TEST_CASE("the fallback is 1 thread, keeps user values and records why", "[recommend][advise]") {
@@ -196,7 +197,7 @@ TEST_CASE("the fallback is 1 thread, keeps user values and records why", "[recom
 
 TEST_CASE("candidates: the chosen share and the rejected larger counts", "[recommend][advise]") {
   auto f = facts(1);
-  f.limited_by = "quota";
+  f.limited_by = LimitedBy::kQuota;
   f.quota_cpus = 1.5;
   f.allowed_cpus = 2;
   f.affinity = "0-3";
@@ -221,7 +222,7 @@ TEST_CASE("inputs_from_report carries facts, problems and warnings", "[recommend
   report.cgroup.quota_cpus = 1.5;
   report.cgroup.quota_source = "/sys/fs/cgroup/cpu.max";
   report.cgroup.warnings = {"/sys/fs/cgroup/x/cpu.max: garbage; treated as no known limit"};
-  report.capacity = Capacity{2, 1, "quota"};
+  report.capacity = Capacity{2, 1, LimitedBy::kQuota};
   report.env.vars = {{"OMP_NUM_THREADS", "2"}};
   RecommendRequest request;
   request.streams = 2;
@@ -230,7 +231,7 @@ TEST_CASE("inputs_from_report carries facts, problems and warnings", "[recommend
   CHECK(in.facts.capacity_known);
   CHECK(in.facts.usable_threads == 1);
   CHECK(in.facts.allowed_cpus == 2);
-  CHECK(in.facts.limited_by == "quota");
+  CHECK(in.facts.limited_by == LimitedBy::kQuota);
   CHECK(in.facts.quota_cpus == Approx(1.5));
   CHECK(in.facts.affinity == std::optional<std::string>("0-3"));
   CHECK(in.facts.affinity_cpus == 4);
@@ -243,7 +244,7 @@ TEST_CASE("inputs_from_report carries facts, problems and warnings", "[recommend
 
   SECTION("an unreadable environment is a warning") {
     report.env = EnvFacts{{}, "/proc/self/environ", "Permission denied"};
-    CHECK(any_contains(inputs_from_report(report, request).warnings, "Permission denied"));
+    CHECK(has_warning(inputs_from_report(report, request).warnings, "environment-unreadable", "Permission denied"));
   }
   SECTION("no CPU count at all is a problem and 1 thread") {
     report.cpu = CpuFacts{};

@@ -1,14 +1,15 @@
 #include <catch2/catch.hpp>
 
 #include "bench/plan.h"
-#include "bench/spec_json.h"
+#include "bench/input_spec.h"
+#include "wire/codecs.h"
 
 using namespace torchdiag;
 
 namespace {
 std::vector<std::string> labels(const std::vector<ThreadChoice>& c) {
   std::vector<std::string> out;
-  for (const auto& x : c) out.push_back(x.label);
+  for (const auto& x : c) out.push_back(threads_label(x));
   return out;
 }
 }  // namespace
@@ -21,7 +22,7 @@ TEST_CASE("bench --threads auto: 1, powers of two, usable, online, current", "[b
   CHECK(labels(t) == std::vector<std::string>{"1", "2", "current"});
   REQUIRE(plan_threads("auto", 8, 8, t).empty());
   CHECK(labels(t) == std::vector<std::string>{"1", "2", "4", "8", "current"});
-  CHECK_FALSE(t.back().threads.has_value());
+  CHECK_FALSE(t.back().has_value());
 }
 
 TEST_CASE("bench --threads lists are validated", "[bench]") {
@@ -41,15 +42,15 @@ TEST_CASE("bench --threads lists are validated", "[bench]") {
 TEST_CASE("the sweep is the cross product in a stable order", "[bench]") {
   BenchSpec base;
   base.min_time_s = 0.1;
-  const auto plan = plan_sweep(base, {"index_select", "forward"}, {{1, "1"}, {std::nullopt, "current"}},
-                               {1, 2}, {"glibc"});
+  const auto plan = plan_sweep(base, {Workload::kIndexSelect, Workload::kForward}, {1, std::nullopt}, {1, 2},
+                               {Allocator::kGlibc});
   REQUIRE(plan.size() == 8);
-  CHECK(plan[0].spec.workload == "index_select");
-  CHECK(plan[0].spec.streams == 1);
-  CHECK(plan[1].threads_label == "current");
-  CHECK(plan[2].spec.streams == 2);
-  CHECK(plan[7].spec.workload == "forward");
-  CHECK(plan[7].spec.min_time_s == 0.1);
+  CHECK(plan[0].workload == Workload::kIndexSelect);
+  CHECK(plan[0].streams == 1);
+  CHECK(threads_label(plan[1]) == "current");
+  CHECK(plan[2].streams == 2);
+  CHECK(plan[7].workload == Workload::kForward);
+  CHECK(plan[7].min_time_s == 0.1);
 }
 
 TEST_CASE("input specs parse shapes and dtypes", "[bench]") {
@@ -68,27 +69,41 @@ TEST_CASE("input specs parse shapes and dtypes", "[bench]") {
 
 TEST_CASE("bench specs round-trip through the worker protocol", "[bench]") {
   BenchSpec s;
-  s.workload = "forward";
+  s.workload = Workload::kForward;
   s.model = "/m.pt";
   s.inputs = {{{8, 64, 32}, "float32"}, {{8, 16}, "int64"}};
   s.threads = 3;
   s.interop_threads = 2;
   s.streams = 4;
-  const auto back = spec_from_json(spec_to_json(s));
-  CHECK(back.model == "/m.pt");
-  CHECK(back.inputs.size() == 2);
-  CHECK(back.inputs[1].dtype == "int64");
-  CHECK(back.threads == 3);
-  CHECK(back.interop_threads == 2);
-  CHECK(back.streams == 4);
-  auto j = spec_to_json(s);
+  s.allocator = Allocator::kJemalloc;
+  s.timeout_s = 42;
+  const auto back = wire::spec_from_json(wire::spec_to_json(s));
+  REQUIRE(back.ok());
+  CHECK(back->workload == Workload::kForward);
+  CHECK(back->model == "/m.pt");
+  CHECK(back->inputs.size() == 2);
+  CHECK(back->inputs[1].dtype == "int64");
+  CHECK(back->interop_threads == 2);
+  CHECK(back->streams == 4);
+  // The worker does not read these: OMP_NUM_THREADS, LD_PRELOAD and the caller's
+  // timeout do their job, so they do not cross the wire.
+  auto j = wire::spec_to_json(s);
+  CHECK_FALSE(j.contains("threads"));
+  CHECK_FALSE(j.contains("allocator"));
+  CHECK_FALSE(j.contains("timeout_s"));
   j["workload"] = "matmul";
-  CHECK_THROWS_AS(spec_from_json(j), std::invalid_argument);
-  j = spec_to_json(s);
+  const auto bad_workload = wire::spec_from_json(j);
+  CHECK_FALSE(bad_workload.ok());
+  CHECK_THAT(bad_workload.error(), Catch::Contains("matmul"));
+  j = wire::spec_to_json(s);
   j["streams"] = 0;
-  CHECK_THROWS_AS(spec_from_json(j), std::invalid_argument);
+  const auto no_streams = wire::spec_from_json(j);
+  CHECK_FALSE(no_streams.ok());
+  CHECK_THAT(no_streams.error(), Catch::Contains("streams"));
   // A path that is not UTF-8 crosses the wire byte for byte.
   s.model = "/tmp/m\xff\xfe.pt";
-  CHECK(spec_from_json(spec_to_json(s)).model == s.model);
-  CHECK(spec_to_json(s).contains("model_hex"));
+  const auto raw = wire::spec_from_json(wire::spec_to_json(s));
+  REQUIRE(raw.ok());
+  CHECK(raw->model == s.model);
+  CHECK(wire::spec_to_json(s).contains("model_hex"));
 }

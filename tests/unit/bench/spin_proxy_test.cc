@@ -6,23 +6,24 @@
 #include "bench/window_counters.h"
 #include "report/bench_json.h"
 #include "report/bench_text.h"
+#include "wire/codecs.h"
 
 using namespace torchdiag;
 
 namespace {
 
 /// An ok row: `threads` intra-op threads, `cpu_s` CPU time over 100 calls.
-BenchRow row(std::optional<int> threads, double cpu_s, const std::string& method = kSpinUnavailable) {
+BenchRow row(std::optional<int> threads, double cpu_s, SpinMethod method = SpinMethod::kUnavailable) {
   BenchSpec spec;
-  spec.workload = "forward";
+  spec.workload = Workload::kForward;
   spec.threads = threads;
-  BenchRow r = failed_row(spec, threads ? std::to_string(*threads) : "current", "ok", "");
+  BenchRow r = failed_row(spec, RowStatus::kOk, "");
   r.iterations = 100;
   r.latency.p50 = 0.01;
   r.throughput_per_s = 100;
   r.counters.cpu_time_s = cpu_s;
   r.counters.spin_method = method;
-  r.counters.spin_reason = method == kSpinSampling ? "" : "cpu-clock sampling: blocked (EPERM)";
+  r.counters.spin_reason = method == SpinMethod::kSampling ? "" : "cpu-clock sampling: blocked (EPERM)";
   return r;
 }
 
@@ -31,7 +32,7 @@ BenchRow row(std::optional<int> threads, double cpu_s, const std::string& method
 TEST_CASE("without sampling, spin is the extra CPU time per call vs 1 thread", "[bench][spin]") {
   std::vector<BenchRow> rows = {row(1, 1.0), row(2, 1.6), row(4, 0.8), row(std::nullopt, 2.0)};
   finalize_rows(rows);
-  CHECK(rows[0].counters.spin_method == kSpinProxy);
+  CHECK(rows[0].counters.spin_method == SpinMethod::kProxy);
   CHECK(*rows[0].counters.spin_fraction == Approx(0.0));
   CHECK(*rows[1].counters.spin_fraction == Approx(0.375));  // (0.016 - 0.010) / 0.016
   CHECK(*rows[2].counters.spin_fraction == Approx(0.0));    // less CPU than 1 thread: clamped
@@ -41,27 +42,27 @@ TEST_CASE("without sampling, spin is the extra CPU time per call vs 1 thread", "
 }
 
 TEST_CASE("a sampled spin share is kept; no 1-thread row means unavailable", "[bench][spin]") {
-  auto sampled = row(2, 1.6, kSpinSampling);
+  auto sampled = row(2, 1.6, SpinMethod::kSampling);
   sampled.counters.spin_fraction = 0.2;
   std::vector<BenchRow> rows = {row(1, 1.0), sampled};
   finalize_rows(rows);
-  CHECK(rows[1].counters.spin_method == kSpinSampling);
+  CHECK(rows[1].counters.spin_method == SpinMethod::kSampling);
   CHECK(*rows[1].counters.spin_fraction == Approx(0.2));
 
   std::vector<BenchRow> alone = {row(2, 1.6), row(4, 2.0)};
   alone[1].spec.streams = 2;
   std::vector<BenchRow> other_group = {row(1, 1.0), alone[1]};
   finalize_rows(alone);
-  CHECK(alone[0].counters.spin_method == kSpinUnavailable);
+  CHECK(alone[0].counters.spin_method == SpinMethod::kUnavailable);
   CHECK_FALSE(alone[0].counters.spin_fraction.has_value());
   CHECK(alone[0].counters.spin_reason.find("EPERM") != std::string::npos);
   CHECK(alone[0].counters.spin_reason.find("no 1-thread row") != std::string::npos);
   finalize_rows(other_group);  // the 1-thread row has 1 stream, this one 2
-  CHECK(other_group[1].counters.spin_method == kSpinUnavailable);
+  CHECK(other_group[1].counters.spin_method == SpinMethod::kUnavailable);
 }
 
 TEST_CASE("bench JSON carries spin share, method, kernel share and samples", "[report][spin]") {
-  auto sampled = row(2, 1.6, kSpinSampling);
+  auto sampled = row(2, 1.6, SpinMethod::kSampling);
   sampled.counters.spin_fraction = 0.25;
   sampled.counters.kernel_fraction = 0.05;
   sampled.counters.spin_samples_total = 400;
@@ -100,18 +101,18 @@ TEST_CASE("the worker's spin figures survive the JSON round trip", "[bench][spin
   WindowCounters c;
   c.spin_fraction = 0.4;
   c.kernel_fraction = 0.1;
-  c.spin_method = kSpinSampling;
+  c.spin_method = SpinMethod::kSampling;
   c.spin_samples_total = 10;
   c.spin_samples_openmp = 4;
   c.spin_samples_kernel = 1;
   c.spin_samples_lost = 2;
-  const auto back = counters_from_json(counters_to_json(c));
+  const auto back = wire::counters_from_json(wire::counters_to_json(c));
   CHECK(*back.spin_fraction == Approx(0.4));
   CHECK(*back.kernel_fraction == Approx(0.1));
-  CHECK(back.spin_method == kSpinSampling);
+  CHECK(back.spin_method == SpinMethod::kSampling);
   CHECK(back.spin_samples_lost == 2);
-  const auto old = counters_from_json(nlohmann::json{{"cpu_time_s", 1.0}});  // a worker without spin
-  CHECK(old.spin_method == kSpinUnavailable);
+  const auto old = wire::counters_from_json(nlohmann::json{{"cpu_time_s", 1.0}});  // a worker without spin
+  CHECK(old.spin_method == SpinMethod::kUnavailable);
   CHECK_FALSE(old.spin_fraction.has_value());
 }
 
@@ -119,6 +120,6 @@ TEST_CASE("the window probe without sampling says why", "[bench][spin]") {
   WindowCounterProbe probe({"task-clock"}, nullptr, false);
   probe.start();
   const auto c = probe.stop();
-  CHECK(c.spin_method == kSpinUnavailable);
+  CHECK(c.spin_method == SpinMethod::kUnavailable);
   CHECK(c.spin_reason.find("TORCHDIAG_NO_SAMPLING") != std::string::npos);
 }

@@ -24,7 +24,7 @@
 #include <string>
 #include <vector>
 
-#include "advise/capacity.h"
+#include "advise/capacity_rules.h"
 #include "advise/findings.h"
 #include "probe/inspect_probe.h"
 #include "probe/process_status.h"
@@ -84,7 +84,7 @@ const Finding* find_finding(const InspectReport& r, const std::string& id) {
 
 std::string describe_findings(const InspectReport& r) {
   std::string out;
-  for (const auto& f : r.findings) out += f.id + "(" + severity_name(f.severity) + ") ";
+  for (const auto& f : r.findings) out += f.id + "(" + to_string(f.severity) + ") ";
   return out;
 }
 
@@ -131,7 +131,9 @@ void check_capacity_core(const json& e, const InspectReport& r) {
   REQUIRE(r.cpu.affinity.ok());
   CHECK(static_cast<int>(r.cpu.affinity.value->size()) == e["affinity"].get<int>());
   check_int_fact(e.at("physical_cores"), r.cpu.physical_cores);
-  if (e.contains("limited_by")) CHECK(r.capacity.limited_by == e["limited_by"].get<std::string>());
+  if (e.contains("limited_by")) {
+    CHECK(std::string(to_string(r.capacity.limited_by)) == e["limited_by"].get<std::string>());
+  }
 }
 
 void check_findings(const json& e, const InspectReport& r) {
@@ -150,7 +152,7 @@ void check_findings(const json& e, const InspectReport& r) {
     INFO("severity of " << id);
     const auto* f = find_finding(r, id);
     REQUIRE(f != nullptr);
-    CHECK(std::string(severity_name(f->severity)) == severity.get<std::string>());
+    CHECK(std::string(to_string(f->severity)) == severity.get<std::string>());
   }
 }
 

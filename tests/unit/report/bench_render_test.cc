@@ -16,7 +16,7 @@ BenchReport sample_report() {
   r.date = "2026-01-01T00:00:00Z";
   r.context.capacity.usable_threads = 2;
   BenchSpec spec;
-  BenchRow ok = failed_row(spec, "1", "ok", "");
+  BenchRow ok = failed_row(spec, RowStatus::kOk, "");
   ok.spec.threads = 1;
   ok.iterations = 10;
   ok.latency.p50 = 0.002;
@@ -24,7 +24,7 @@ BenchReport sample_report() {
   ok.throughput_per_s = 500;
   ok.counters.cpu_time_s = 0.05;
   ok.counters.involuntary_switches = 20;
-  BenchRow bad = failed_row(spec, "2", "failed", "killed by signal 11, \"core\"");
+  BenchRow bad = failed_row(spec, RowStatus::kFailed, "killed by signal 11, \"core\"");
   bad.spec.threads = 2;
   r.rows = {ok, bad};
   finalize_rows(r.rows);

@@ -39,7 +39,7 @@ Recommendation typical() {
            {"MKL_NUM_THREADS", "2", SettingSource::kFollows, "same"}};
   r.facts.usable_threads = 4;
   r.facts.allowed_cpus = 5;
-  r.facts.limited_by = "quota";
+  r.facts.limited_by = LimitedBy::kQuota;
   r.facts.quota_cpus = 4.5;
   r.facts.quota_source = "/sys/fs/cgroup/cpu.max";
   r.facts.affinity = "0-7";
@@ -47,7 +47,7 @@ Recommendation typical() {
   r.facts.workers = 2;
   r.candidates = {{2, "share", "chosen", true}, {4, "usable", "rejected", false}};
   r.problems = {{"cpu.max: garbage", false}};
-  r.warnings = {"too many workers"};
+  r.warnings = {{"oversubscription", "too many workers"}};
   return r;
 }
 

@@ -8,6 +8,7 @@
 
 #include "bench/window_counters.h"
 #include "sys/perf_counters.h"
+#include "wire/codecs.h"
 
 using namespace torchdiag;
 
@@ -99,7 +100,7 @@ TEST_CASE("the window probe reports deltas and reasons as JSON and back", "[perf
   probe.start();
   const auto c = probe.stop();
   REQUIRE(c.perf_unavailable.size() == 1);
-  const auto back = counters_from_json(counters_to_json(c));
+  const auto back = wire::counters_from_json(wire::counters_to_json(c));
   CHECK(back.perf_unavailable[0].first == "cycles");
   CHECK(back.perf_unavailable[0].second.find("ENOENT") != std::string::npos);
   CHECK(back.cpu_time_s >= 0);

@@ -158,3 +158,18 @@ TEST_CASE("user-space-only sampling after EACCES still samples", "[perf][sampler
   CHECK(s.counts().total > 0);
   CHECK(s.counts().in_kernel == 0);
 }
+
+TEST_CASE("after EACCES on the first CPU the sampler asks the next ones for user space at once",
+          "[perf][sampler]") {
+  g_calls = 0;
+  PerfSamplerOptions o;
+  o.open_fn = deny_kernel_open;
+  o.cpus = {0, 0};  // two rings on one CPU: the test does not depend on the CPU count
+  PerfSampler s(o);
+  if (!s.available()) {
+    WARN("cpu-clock sampling is not available here: " << s.unavailable_reason());
+    return;
+  }
+  CHECK(s.user_only());
+  CHECK(g_calls == 3);  // refused, user-space only, then user-space only at once
+}

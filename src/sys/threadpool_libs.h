@@ -11,7 +11,7 @@
 
 namespace torchdiag {
 
-/// Family and API of a shared object path, e.g. "/x/libgomp-a34b.so.1" -> {"libgomp", "openmp"}.
+/// Family and API of a shared object path, e.g. "/x/libgomp-a34b.so.1" -> {"libgomp", PoolApi::kOpenmp}.
 std::optional<ThreadPoolLib> classify_threadpool_lib(std::string_view path);
 
 /// "jemalloc", "tcmalloc", "mimalloc" for an allocator library path, else nullopt.

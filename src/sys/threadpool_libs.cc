@@ -1,4 +1,4 @@
-#include "probe/threadpool_libs.h"
+#include "sys/threadpool_libs.h"
 
 #include <algorithm>
 #include <set>
@@ -23,16 +23,16 @@ bool has_stem(std::string_view name, std::string_view stem) {
 struct Known {
   const char* stem;
   const char* family;
-  const char* api;
+  PoolApi api;
 };
 
 constexpr Known kPools[] = {
-    {"libgomp", "libgomp", "openmp"},         {"libiomp5", "libiomp", "openmp"},
-    {"libiomp", "libiomp", "openmp"},         {"libomp", "libomp", "openmp"},
-    {"libopenblas", "libopenblas", "blas"},   {"libopenblasp", "libopenblas", "blas"},
-    {"libopenblaso", "libopenblas", "blas"},  {"libopenblas64", "libopenblas", "blas"},
-    {"libmkl_rt", "libmkl_rt", "blas"},
-    {"libblis", "libblis", "blas"},           {"libflexiblas", "libflexiblas", "blas"},
+    {"libgomp", "libgomp", PoolApi::kOpenmp},         {"libiomp5", "libiomp", PoolApi::kOpenmp},
+    {"libiomp", "libiomp", PoolApi::kOpenmp},         {"libomp", "libomp", PoolApi::kOpenmp},
+    {"libopenblas", "libopenblas", PoolApi::kBlas},   {"libopenblasp", "libopenblas", PoolApi::kBlas},
+    {"libopenblaso", "libopenblas", PoolApi::kBlas},  {"libopenblas64", "libopenblas", PoolApi::kBlas},
+    {"libmkl_rt", "libmkl_rt", PoolApi::kBlas},
+    {"libblis", "libblis", PoolApi::kBlas},           {"libflexiblas", "libflexiblas", PoolApi::kBlas},
 };
 
 }  // namespace
@@ -45,10 +45,10 @@ std::optional<ThreadPoolLib> classify_threadpool_lib(std::string_view path) {
   // Debian's BLAS alternatives install OpenBLAS and BLIS as ".../openblas-pthread/libblas.so.3".
   if (starts_with(name, "libblas.so")) {
     if (path.find("openblas") != std::string_view::npos) {
-      return ThreadPoolLib{"libopenblas", "blas", std::string(path), std::nullopt};
+      return ThreadPoolLib{"libopenblas", PoolApi::kBlas, std::string(path), std::nullopt};
     }
     if (path.find("blis") != std::string_view::npos) {
-      return ThreadPoolLib{"libblis", "blas", std::string(path), std::nullopt};
+      return ThreadPoolLib{"libblis", PoolApi::kBlas, std::string(path), std::nullopt};
     }
   }
   return std::nullopt;

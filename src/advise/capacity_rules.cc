@@ -1,4 +1,4 @@
-#include "advise/capacity.h"
+#include "advise/capacity_rules.h"
 
 #include <algorithm>
 #include <cmath>
@@ -29,18 +29,18 @@ Capacity compute_capacity(const CpuFacts& cpu, const CgroupFacts& cgroup) {
   Capacity out;
   const int mask = affinity_count(cpu, cgroup);
   double limit = mask;
-  out.limited_by = "affinity";
+  out.limited_by = LimitedBy::kAffinity;
   int usable = mask;
   if (cgroup.quota_cpus && *cgroup.quota_cpus < mask) {
     limit = *cgroup.quota_cpus;
     usable = std::max(1, static_cast<int>(std::floor(*cgroup.quota_cpus + kEpsilon)));
-    out.limited_by = "quota";
+    out.limited_by = LimitedBy::kQuota;
   }
   out.allowed_cpus = std::max(1, static_cast<int>(std::ceil(limit - kEpsilon)));
   const bool smt = cpu.threads_per_core.ok() && *cpu.threads_per_core.value > 1;
   if (smt && cpu.physical_cores.ok() && *cpu.physical_cores.value < usable) {
     usable = *cpu.physical_cores.value;
-    out.limited_by = "physical cores";
+    out.limited_by = LimitedBy::kPhysicalCores;
   }
   out.usable_threads = std::max(1, std::min(usable, mask));
   return out;

@@ -1,7 +1,7 @@
 // Capacity rules: allowed_cpus = ceil(min(quota, affinity count)); usable_threads =
 // floor(quota) (at least 1), at most the affinity count, and under SMT at most the
 // physical cores in the mask.
-#include "advise/capacity.h"
+#include "advise/capacity_rules.h"
 
 #include <catch2/catch.hpp>
 #include <numeric>
@@ -42,21 +42,21 @@ TEST_CASE("capacity from a quota and a mask", "[advise][capacity]") {
     int mask;
     int allowed;
     int usable;
-    const char* limited_by;
+    LimitedBy limited_by;
   };
   const Row rows[] = {
-      {1.5, 8, 2, 1, "quota"},  // ceil 2, floor 1
-      {0.5, 4, 1, 1, "quota"},  // below one CPU: still one thread
-      {0.01, 4, 1, 1, "quota"},
-      {3.0, 2, 2, 2, "affinity"},  // the mask is tighter than the quota
-      {2.0, 4, 2, 2, "quota"},     // exactly 2.0 floors to 2, not 1
-      {2.0, 2, 2, 2, "affinity"},  // equal: the mask is reported
-      {1.5, 1, 1, 1, "affinity"},
-      {2.9999, 8, 3, 2, "quota"},
-      {2.5, 8, 3, 2, "quota"},
-      {16.0, 256, 16, 16, "quota"},
-      {std::nullopt, 8, 8, 8, "affinity"},
-      {std::nullopt, 1, 1, 1, "affinity"},
+      {1.5, 8, 2, 1, LimitedBy::kQuota},  // ceil 2, floor 1
+      {0.5, 4, 1, 1, LimitedBy::kQuota},  // below one CPU: still one thread
+      {0.01, 4, 1, 1, LimitedBy::kQuota},
+      {3.0, 2, 2, 2, LimitedBy::kAffinity},  // the mask is tighter than the quota
+      {2.0, 4, 2, 2, LimitedBy::kQuota},     // exactly 2.0 floors to 2, not 1
+      {2.0, 2, 2, 2, LimitedBy::kAffinity},  // equal: the mask is reported
+      {1.5, 1, 1, 1, LimitedBy::kAffinity},
+      {2.9999, 8, 3, 2, LimitedBy::kQuota},
+      {2.5, 8, 3, 2, LimitedBy::kQuota},
+      {16.0, 256, 16, 16, LimitedBy::kQuota},
+      {std::nullopt, 8, 8, 8, LimitedBy::kAffinity},
+      {std::nullopt, 1, 1, 1, LimitedBy::kAffinity},
   };
   for (const auto& row : rows) {
     INFO("quota " << (row.quota ? std::to_string(*row.quota) : "none") << ", mask " << row.mask);
@@ -94,24 +94,24 @@ TEST_CASE("SMT caps usable threads at the physical cores in the mask", "[advise]
     const auto c = compute_capacity(cpus(8, 4, 2), quota(std::nullopt));
     CHECK(c.allowed_cpus == 8);
     CHECK(c.usable_threads == 4);
-    CHECK(c.limited_by == "physical cores");
+    CHECK(c.limited_by == LimitedBy::kPhysicalCores);
   }
   SECTION("quota above the cores") {
     const auto c = compute_capacity(cpus(8, 4, 2), quota(6.0));
     CHECK(c.allowed_cpus == 6);
     CHECK(c.usable_threads == 4);
-    CHECK(c.limited_by == "physical cores");
+    CHECK(c.limited_by == LimitedBy::kPhysicalCores);
   }
   SECTION("quota below the cores: the quota decides") {
     const auto c = compute_capacity(cpus(8, 4, 2), quota(3.0));
     CHECK(c.allowed_cpus == 3);
     CHECK(c.usable_threads == 3);
-    CHECK(c.limited_by == "quota");
+    CHECK(c.limited_by == LimitedBy::kQuota);
   }
   SECTION("no SMT siblings in the mask: cores equal CPUs, no cap") {
     const auto c = compute_capacity(cpus(8, 8, 1), quota(std::nullopt));
     CHECK(c.usable_threads == 8);
-    CHECK(c.limited_by == "affinity");
+    CHECK(c.limited_by == LimitedBy::kAffinity);
   }
   SECTION("threads_per_core 1 ignores a lower core count") {
     const auto c = compute_capacity(cpus(8, 2, 1), quota(std::nullopt));
