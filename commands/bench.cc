@@ -97,7 +97,7 @@ void write_report(const std::string& text, const std::string& path) {
   try {
     write_output(text, path);
   } catch (const CommandError& e) {
-    if (path.empty() || path == "-") throw;
+    if (is_stdout_path(path)) throw;
     warn(e.message + "; the report follows on standard output");
     write_output(text, "");
     throw;

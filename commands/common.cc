@@ -21,8 +21,6 @@ void runtime_error(const std::string& message) { throw CommandError{kExitRuntime
 
 namespace {
 
-bool is_stdout(const std::string& path) { return path.empty() || path == "-"; }
-
 /// Writes everything or returns the errno of the failure (0 on success).
 int write_all(int fd, const std::string& text) {
   size_t done = 0;
@@ -36,14 +34,14 @@ int write_all(int fd, const std::string& text) {
 }
 
 [[noreturn]] void cannot_write(const std::string& path, int err) {
-  runtime_error(fmt::format("cannot write '{}': {}", is_stdout(path) ? "standard output" : path, std::strerror(err)));
+  runtime_error(fmt::format("cannot write '{}': {}", is_stdout_path(path) ? "standard output" : path, std::strerror(err)));
 }
 
 }  // namespace
 
 void write_output(const std::string& raw, const std::string& path) {
   const auto text = sanitize_utf8(raw);  // every format: text, CSV, Markdown, SVG, JSON
-  if (is_stdout(path)) {
+  if (is_stdout_path(path)) {
     if (std::fflush(stdout) != 0) cannot_write(path, errno);
     if (const int err = write_all(STDOUT_FILENO, text)) cannot_write(path, err);
     return;
@@ -56,7 +54,7 @@ void write_output(const std::string& raw, const std::string& path) {
 }
 
 void check_output_path(const std::string& path, const std::string& option) {
-  if (is_stdout(path)) return;
+  if (is_stdout_path(path)) return;
   struct stat st {};
   if (::stat(path.c_str(), &st) == 0) {
     if (S_ISDIR(st.st_mode)) usage_error(fmt::format("{} '{}': is a directory", option, path));

@@ -25,6 +25,9 @@ struct CommandError {
 [[noreturn]] void usage_error(const std::string& message);
 [[noreturn]] void runtime_error(const std::string& message);
 
+/// True when an output path means standard output ("" or "-").
+inline bool is_stdout_path(const std::string& path) { return path.empty() || path == "-"; }
+
 /// Writes to stdout ("" or "-"), or to `path`. Every write and the close are checked:
 /// a failure throws CommandError "cannot write 'F': reason" (exit 1).
 void write_output(const std::string& text, const std::string& path);

@@ -43,8 +43,6 @@ struct RecommendOptions {
   std::vector<std::string> command;
 };
 
-bool writes_to_stdout(const RecommendOptions& o) { return o.output.empty() || o.output == "-"; }
-
 std::vector<std::string> format_names() {
   std::vector<std::string> names;
   for (const auto f : recommend_formats()) names.push_back(format_name(f));
@@ -55,7 +53,7 @@ std::vector<std::string> format_names() {
 /// container author sees it on the first start.
 Format pick_format(const RecommendOptions& o) {
   if (o.format.empty()) {
-    return writes_to_stdout(o) && ::isatty(STDOUT_FILENO) ? Format::kText : Format::kShell;
+    return is_stdout_path(o.output) && ::isatty(STDOUT_FILENO) ? Format::kText : Format::kShell;
   }
   const auto names = format_names();
   const auto f = parse_format(o.format);

@@ -142,9 +142,10 @@ class WorkerRun {
       return failed_row(spec_, RowStatus::kTimeout, fmt::format("timed out after {:.0f} s (--timeout)", spec_.timeout_s));
     }
     if (!r.ok() || !result_) {
-      const auto why = !r.ok() || malformed_.empty() ? describe_failure(r, worker_error_, rss_.last(), oom_killed_)
-                                                     : malformed_;
-      return failed_row(spec_, RowStatus::kFailed, why);
+      // A worker that exited cleanly but sent no readable result: say what was unreadable.
+      const bool unreadable = r.ok() && !malformed_.empty();
+      return failed_row(spec_, RowStatus::kFailed,
+                        unreadable ? malformed_ : describe_failure(r, worker_error_, rss_.last(), oom_killed_));
     }
     auto row = row_from_worker_result(spec_, *result_);
     row.worker_wall_s = r.wall_s;

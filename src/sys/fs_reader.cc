@@ -108,8 +108,9 @@ int kind_error(const struct stat& st, int flags) {
 }
 
 /// `fd` when it is still the object `expected` described, else closes it: -ENOENT.
-int same_object_or_close(int fd, const struct stat& expected, struct stat& st) {
+int same_object_or_close(int fd, const struct stat& expected) {
   if (fd < 0) return -errno;
+  struct stat st {};
   if (::fstat(fd, &st) != 0 || st.st_ino != expected.st_ino || st.st_dev != expected.st_dev) {
     ::close(fd);
     return -ENOENT;  // replaced while we looked: treat as gone
@@ -120,14 +121,14 @@ int same_object_or_close(int fd, const struct stat& expected, struct stat& st) {
 /// Opens `path` under `root_dir` for reading with `flags`, never anything but a regular
 /// file (or a directory for O_DIRECTORY): the kind is checked before the open, so a
 /// device is never opened. Returns the fd or -errno.
-int open_located(const std::string& root_dir, bool live, std::string_view path, int flags, struct stat& st) {
+int open_located(const std::string& root_dir, bool live, std::string_view path, int flags) {
   if (live) {  // nothing lies outside "/": no need to walk, only to fold ".."
     const auto abs = normalize_path(path);
     struct stat before {};
     if (abs.empty()) return -kEscapesRoot;
     if (::stat(abs.c_str(), &before) != 0) return -errno;
     if (const int err = kind_error(before, flags)) return -err;
-    return same_object_or_close(::open(abs.c_str(), flags | O_CLOEXEC), before, st);
+    return same_object_or_close(::open(abs.c_str(), flags | O_CLOEXEC), before);
   }
   const UniqueFd root(::open(root_dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root.ok()) return -errno;
@@ -135,7 +136,7 @@ int open_located(const std::string& root_dir, bool live, std::string_view path, 
   if (const int err = locate(root.get(), path, where)) return -err;
   if (const int err = kind_error(where.st, flags)) return -err;
   const int fd = ::openat(where.parent.get(), where.name.c_str(), flags | O_NOFOLLOW | O_CLOEXEC);
-  return same_object_or_close(fd, where.st, st);
+  return same_object_or_close(fd, where.st);
 }
 
 std::string read_all(int fd, FileRead& out) {
@@ -172,8 +173,7 @@ void FsReader::record(const std::string& normalized, bool dir) const {
 
 FileRead FsReader::read(std::string_view path) const {
   FileRead out;
-  struct stat st {};
-  const int fd = open_located(root_, live_, path, O_RDONLY | O_NONBLOCK | O_NOCTTY, st);
+  const int fd = open_located(root_, live_, path, O_RDONLY | O_NONBLOCK | O_NOCTTY);
   if (fd < 0) {
     out.errno_value = -fd;
   } else {
@@ -200,8 +200,7 @@ bool FsReader::exists(std::string_view path) const {
 }
 
 bool FsReader::is_dir(std::string_view path) const {
-  struct stat st {};
-  const int fd = open_located(root_, live_, path, O_RDONLY | O_DIRECTORY, st);
+  const int fd = open_located(root_, live_, path, O_RDONLY | O_DIRECTORY);
   if (fd < 0) return false;
   ::close(fd);
   record(normalize_path(path), true);
@@ -210,8 +209,7 @@ bool FsReader::is_dir(std::string_view path) const {
 
 std::vector<std::string> FsReader::list_dir(std::string_view path) const {
   std::vector<std::string> names;
-  struct stat st {};
-  const int fd = open_located(root_, live_, path, O_RDONLY | O_DIRECTORY, st);
+  const int fd = open_located(root_, live_, path, O_RDONLY | O_DIRECTORY);
   if (fd < 0) return names;
   DIR* dir = ::fdopendir(fd);
   if (!dir) {
