@@ -8,5 +8,6 @@ void add_inspect(CLI::App& app, int& exit_code);
 void add_snapshot(CLI::App& app, int& exit_code);
 void add_bench(CLI::App& app, int& exit_code);
 void add_recommend(CLI::App& app, int& exit_code);
+void add_watch(CLI::App& app, int& exit_code);
 
 }  // namespace torchdiag::cli

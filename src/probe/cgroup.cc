@@ -220,9 +220,13 @@ CgroupFacts probe_cgroup(const FsReader& fs, const std::string& proc_dir) {
   CgroupFacts out;
   const auto cg_path = join_path(proc_dir, "cgroup");
   const auto cg = fs.read(cg_path);
-  const auto mi = fs.read(join_path(proc_dir, "mountinfo"));
+  // The cgroup path in proc_dir/cgroup is relative to the reader's cgroup namespace and
+  // its directory is found among the reader's mounts: another process's own mountinfo
+  // (another mount namespace, e.g. a container) names mounts this reader cannot see.
+  const auto mi_path = join_path(paths::proc_dir(), "mountinfo");
+  const auto mi = fs.read(mi_path);
   if (!cg.ok()) out.warnings.push_back(cg_path + ": " + cg.error);
-  if (!mi.ok()) out.warnings.push_back(join_path(proc_dir, "mountinfo") + ": " + mi.error);
+  if (!mi.ok()) out.warnings.push_back(mi_path + ": " + mi.error);
   const auto lines = parse_proc_cgroup(cg.text);
   const auto mounts = visible_mounts(parse_mountinfo(mi.text));
   for (const auto& m : mounts) {

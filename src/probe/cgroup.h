@@ -7,7 +7,8 @@
 namespace torchdiag {
 
 /// Finds the cgroup of the process whose proc directory is `proc_dir`
-/// (paths::proc_dir(pid)) and reads the CPU limits that apply to it: quota walked up to the
+/// (paths::proc_dir(pid)), among this reader's cgroup mounts (proc/self/mountinfo), and
+/// reads the CPU limits that apply to it: quota walked up to the
 /// mount point (tightest wins), cpuset, weight, throttling and pressure. Never throws;
 /// missing or malformed files become reasons and warnings.
 CgroupFacts probe_cgroup(const FsReader& fs, const std::string& proc_dir);

@@ -1,6 +1,6 @@
 #include "report/inspect_json.h"
 
-#include "model/finding.h"
+#include "report/findings_render.h"
 #include "wire/codecs.h"
 
 namespace torchdiag {
@@ -118,14 +118,7 @@ json inspect_to_json(const InspectReport& r) {
                       {"hardware_events", p.hardware_events},
                       {"hardware_reason", p.hardware_reason.empty() ? json(nullptr) : json(p.hardware_reason)}};
   }
-  json findings = json::array();
-  for (const auto& f : r.findings) {
-    findings.push_back({{"id", f.id},
-                        {"severity", to_string(f.severity)},
-                        {"message", f.message},
-                        {"fix", f.fix}});
-  }
-  j["findings"] = findings;
+  j["findings"] = findings_json(r.findings);
   j["unavailable"] = unavailable;
   return j;
 }

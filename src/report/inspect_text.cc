@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "report/findings_render.h"
 #include "util/strings.h"
 
 namespace torchdiag {
@@ -141,15 +142,6 @@ void profiling_section(const PerfCapability& p, std::string& out) {
                                                  : "unavailable: " + p.hardware_reason);
 }
 
-void findings_section(const std::vector<Finding>& findings, std::string& out) {
-  out += "Findings\n";
-  if (findings.empty()) out += "  none: thread settings fit this container\n";
-  for (const auto& f : findings) {
-    out += fmt::format("  [{}] {}: {}\n", to_string(f.severity), f.id, f.message);
-    out += fmt::format("      fix: {}\n", f.fix);
-  }
-}
-
 }  // namespace
 
 std::string inspect_to_text(const InspectReport& r, bool verbose) {
@@ -162,7 +154,7 @@ std::string inspect_to_text(const InspectReport& r, bool verbose) {
   env_section(r.env, out);
   if (r.torch) torch_section(*r.torch, verbose, out);
   if (r.profiling) profiling_section(*r.profiling, out);
-  findings_section(r.findings, out);
+  append_findings_text(r.findings, "thread settings fit this container", out);
   return out;
 }
 

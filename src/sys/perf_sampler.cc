@@ -14,8 +14,9 @@
 
 #include <fmt/format.h>
 
-#include "sys/threadpool_libs.h"
 #include "sys/affinity.h"
+#include "sys/threadpool_libs.h"
+#include "util/strings.h"
 
 namespace torchdiag {
 namespace {
@@ -92,6 +93,24 @@ std::vector<CodeRange> openmp_code_ranges() {
   return out;
 }
 
+std::vector<CodeRange> openmp_code_ranges_in_maps(std::string_view maps_text) {
+  std::vector<CodeRange> out;
+  for (const auto line : split(maps_text, '\n')) {
+    const auto fields = split_ws(line);
+    // "begin-end perms offset dev inode path"
+    if (fields.size() < 6 || fields[1].size() < 3 || fields[1][2] != 'x') continue;
+    const auto start = static_cast<size_t>(fields[5].data() - line.data());
+    const auto lib = classify_threadpool_lib(trim(line.substr(start)));
+    if (!lib || lib->api != PoolApi::kOpenmp) continue;
+    const auto dash = fields[0].find('-');
+    if (dash == std::string_view::npos) continue;
+    const auto begin = parse_hex_u64(fields[0].substr(0, dash));
+    const auto end = parse_hex_u64(fields[0].substr(dash + 1));
+    if (begin && end && *begin < *end) out.push_back({*begin, *end});
+  }
+  return out;
+}
+
 SampleSite classify_sample(uint64_t ip, uint16_t misc_cpumode, const std::vector<CodeRange>& openmp) {
   if (misc_cpumode == PERF_RECORD_MISC_KERNEL) return SampleSite::kKernel;
   if (misc_cpumode == PERF_RECORD_MISC_CPUMODE_UNKNOWN && ip >= kKernelHalf) return SampleSite::kKernel;
@@ -109,28 +128,43 @@ PerfSampler::~PerfSampler() {
 }
 
 void PerfSampler::open_all(const PerfSamplerOptions& options) {
+  options_ = options;
+  opener_ = std::make_unique<PerfOpener>(options.paranoid, options.open_fn);
+  if (options.pid > 0) {
+    for (int tid : options.tids) add_thread(tid);
+    if (rings_.empty() && reason_.empty()) reason_ = "the process has no thread left to sample";
+    if (!reason_.empty()) close_all();
+    return;
+  }
   const auto cpus = options.cpus.empty() ? default_cpus() : options.cpus;
   if (cpus.empty()) {
     reason_ = "no CPU to sample on (empty affinity mask)";
     return;
   }
   const size_t pages = data_pages_for(cpus.size());
-  PerfOpener opener(options.paranoid, options.open_fn);
   for (int cpu : cpus) {
-    if (!open_one(cpu, options.frequency_hz, opener, pages)) {
+    if (open_one({0, cpu, -1}, pages, reason_) != 0) {
       close_all();
       return;
     }
   }
 }
 
-bool PerfSampler::open_one(int cpu, int frequency_hz, PerfOpener& opener, size_t data_pages) {
-  auto attr = cpu_clock_attr(frequency_hz);
-  const auto opened = opener.open(attr, {0, cpu, -1});
-  user_only_ = opener.user_only();
+int PerfSampler::open_one(const PerfOpenTarget& target, size_t data_pages, std::string& why) {
+  auto attr = cpu_clock_attr(options_.frequency_hz);
+  attr.inherit = target.pid == 0 ? 1 : 0;
+  const auto opened = opener_->open(attr, target);
+  user_only_ = opener_->user_only();
   if (!opened.ok()) {
-    reason_ = "cpu-clock sampling: " + opened.reason;
-    return false;
+    why = "cpu-clock sampling: " + opened.reason;
+    if (target.pid != 0 && opened.error == EACCES) {
+      // For another process the kernel also checks ptrace access to it.
+      why = fmt::format("cpu-clock sampling of thread {}: permission denied (EACCES): sampling another "
+                        "process needs its owner's user id (with perf_event_paranoid at most 2, here {}) "
+                        "or CAP_PERFMON and CAP_SYS_PTRACE",
+                        target.pid, options_.paranoid < 0 ? std::string("unknown") : std::to_string(options_.paranoid));
+    }
+    return opened.error ? opened.error : -1;
   }
   const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
   Ring ring{opened.fd, nullptr, (1 + data_pages) * page};
@@ -138,16 +172,44 @@ bool PerfSampler::open_one(int cpu, int frequency_hz, PerfOpener& opener, size_t
   if (ring.base == MAP_FAILED) {
     const int err = errno;
     ::close(ring.fd);
-    reason_ = fmt::format("cpu-clock sampling: cannot map the sample buffer of CPU {} ({}){}", cpu,
-                          std::strerror(err),
-                          err == EPERM ? ": raise kernel.perf_event_mlock_kb or RLIMIT_MEMLOCK" : "");
-    return false;
+    const auto where = target.pid ? fmt::format("thread {}", target.pid) : fmt::format("CPU {}", target.cpu);
+    why = fmt::format("cpu-clock sampling: cannot map the sample buffer of {} ({}){}", where,
+                      std::strerror(err),
+                      err == EPERM ? ": raise kernel.perf_event_mlock_kb or RLIMIT_MEMLOCK" : "");
+    return -1;
   }
+  std::lock_guard<std::mutex> lock(mu_);
   rings_.push_back(ring);
-  return true;
+  return 0;
 }
 
+void PerfSampler::add_thread(int tid) {
+  if (options_.pid <= 0 || tid <= 0 || !opener_ || !reason_.empty()) return;
+  if (std::find(sampled_tids_.begin(), sampled_tids_.end(), tid) != sampled_tids_.end()) return;
+  sampled_tids_.push_back(tid);  // tried once: a thread that failed is not retried
+  if (rings_.size() >= options_.max_threads) {
+    ++unsampled_;
+    return;
+  }
+  const bool first = rings_.empty();
+  std::string why;
+  const int err = open_one({tid, -1, -1}, 1, why);
+  if (err == 0) {
+    if (enabled_) ::ioctl(rings_.back().fd, PERF_EVENT_IOC_ENABLE, 0);
+    return;
+  }
+  if (err == ESRCH) return;  // the thread exited before we got to it
+  if (first && reason_.empty()) {
+    reason_ = why;  // the very first open decides whether sampling works at all
+  } else {
+    ++unsampled_;
+  }
+}
+
+size_t PerfSampler::unsampled_threads() const { return unsampled_; }
+
 void PerfSampler::close_all() {
+  std::lock_guard<std::mutex> lock(mu_);
   for (auto& r : rings_) {
     ::munmap(r.base, r.bytes);
     ::close(r.fd);
@@ -159,7 +221,7 @@ void PerfSampler::enable() {
   if (!available() || enabled_) return;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    openmp_ = openmp_code_ranges();
+    openmp_ = options_.pid > 0 ? options_.openmp_ranges : openmp_code_ranges();
   }
   {
     std::lock_guard<std::mutex> lock(stop_mu_);

@@ -5,15 +5,20 @@
 // the address ranges of its executable segments: names of hidden spin functions are
 // unreliable in stripped libraries), to the kernel, or to anything else.
 //
-// An inherited sampling event cannot be mmapped with cpu=-1, so one event per CPU
-// of this process's affinity mask is opened, each with its own ring buffer, drained
-// by a small background thread while sampling is enabled.
+// Two targets:
+// - this process (bench's worker): an inherited sampling event cannot be mmapped with
+//   cpu=-1, so one event per CPU of this process's affinity mask is opened;
+// - another process (watch): one event per thread (pid=TID, cpu=-1, no inherit), and
+//   one more for each thread the caller finds later (add_thread).
+// Each event has its own ring buffer, drained by a small background thread while
+// sampling is enabled.
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -32,6 +37,10 @@ struct CodeRange {
 /// classify_threadpool_lib() calls api "openmp" (libgomp, libiomp5, libomp and
 /// renamed wheel copies), from dl_iterate_phdr. Empty when none is loaded.
 std::vector<CodeRange> openmp_code_ranges();
+
+/// The same for another process, from its /proc/PID/maps text: the executable
+/// ("r-xp") mappings of OpenMP runtimes. Pure.
+std::vector<CodeRange> openmp_code_ranges_in_maps(std::string_view maps_text);
 
 /// Where one sample landed.
 enum class SampleSite { kOpenmp, kKernel, kOther };
@@ -59,14 +68,25 @@ struct PerfSamplerOptions {
   int paranoid = -1;             ///< perf_event_paranoid for the reasons; < 0 unknown
   PerfOpenFn open_fn = nullptr;  ///< replaces perf_event_open (fault injection)
   std::vector<int> cpus;         ///< CPUs to open on; empty = this process's affinity
+  /// 0: this process (and every thread it creates later). > 0: another process,
+  /// sampled thread by thread: `tids` now and add_thread() later; `openmp_ranges`
+  /// (from its maps) replace this process's own.
+  int pid = 0;
+  std::vector<int> tids;
+  std::vector<CodeRange> openmp_ranges;
+  /// Another process: at most this many threads get an event (file descriptors and
+  /// locked ring memory grow with each); the rest count in unsampled_threads().
+  size_t max_threads = 512;
 };
 
 class PerfSampler {
  public:
   /// Opens one disabled `cpu-clock` sampling event per CPU for the calling thread
-  /// with inherit (so construct it before the threads to observe exist), kernel
-  /// samples included where allowed, else (EACCES) user space only. Every failure
-  /// (open errno, mmap) leaves the sampler unavailable with a reason; never throws.
+  /// with inherit (so construct it before the threads to observe exist), or one per
+  /// thread of another process; kernel samples included where allowed, else (EACCES)
+  /// user space only. Every failure (open errno, mmap) leaves the sampler unavailable
+  /// with a reason, except, for another process, a thread that has exited (ESRCH);
+  /// never throws.
   explicit PerfSampler(const PerfSamplerOptions& options = {});
   ~PerfSampler();  ///< disables, stops the drain thread, unmaps and closes
   PerfSampler(const PerfSampler&) = delete;
@@ -84,6 +104,13 @@ class PerfSampler {
   void enable();
   /// Stops sampling, stops the drain thread and drains what is left. Idempotent.
   void disable();
+  /// Another process: starts sampling thread `tid` too (enabled at once when the
+  /// sampler is). Threads already sampled are ignored; a thread that has exited, or
+  /// one past max_threads, is not sampled. No-op for this process's sampler.
+  void add_thread(int tid);
+  /// Threads of another process left without an event (past max_threads, or their
+  /// open failed after the first ones worked).
+  size_t unsampled_threads() const;
   /// Counts so far; exact after disable().
   SampleCounts counts() const;
   /// An OpenMP runtime was loaded at the last enable() (else in_openmp means nothing).
@@ -96,7 +123,9 @@ class PerfSampler {
     size_t bytes = 0;  ///< mapped length: 1 metadata page + 2^k data pages
   };
   void open_all(const PerfSamplerOptions& options);
-  bool open_one(int cpu, int frequency_hz, PerfOpener& opener, size_t data_pages);
+  /// Opens and maps one event; on failure returns the errno (or -1 for mmap) and sets
+  /// `why`.
+  int open_one(const PerfOpenTarget& target, size_t data_pages, std::string& why);
   void close_all();
   void drain_loop();
   void drain_all();
@@ -104,6 +133,10 @@ class PerfSampler {
   void count_record(const unsigned char* record, size_t size);
 
   std::vector<Ring> rings_;
+  PerfSamplerOptions options_;
+  std::unique_ptr<PerfOpener> opener_;
+  std::vector<int> sampled_tids_;
+  size_t unsampled_ = 0;
   std::string reason_;
   bool user_only_ = false;
   bool enabled_ = false;

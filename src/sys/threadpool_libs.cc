@@ -95,6 +95,27 @@ std::vector<ThreadPoolLib> find_threadpools(const std::vector<std::string>& path
   return out;
 }
 
+std::vector<std::string> find_frameworks(const std::vector<std::string>& paths) {
+  struct Framework {
+    const char* stem;
+    const char* name;
+  };
+  constexpr Framework kFrameworks[] = {{"libtorch", "libtorch"},
+                                       {"libc10", "libtorch"},
+                                       {"libonnxruntime", "onnxruntime"},
+                                       {"onnxruntime_pybind11_state", "onnxruntime"},
+                                       {"libtensorflow", "tensorflow"}};
+  std::vector<std::string> out;
+  for (const auto& p : paths) {
+    const auto name = basename_of(p);
+    for (const auto& f : kFrameworks) {
+      if (!has_stem(name, f.stem)) continue;
+      if (std::find(out.begin(), out.end(), f.name) == out.end()) out.emplace_back(f.name);
+    }
+  }
+  return out;
+}
+
 std::string find_allocator(const std::vector<std::string>& paths) {
   for (const auto& p : paths) {
     if (auto a = classify_allocator(p)) return *a;

@@ -24,6 +24,11 @@ bool is_reference_blas(std::string_view path);
 /// Unique file-backed paths in /proc/PID/maps content, in first-seen order.
 std::vector<std::string> parse_maps_paths(std::string_view maps_text);
 
+/// Inference frameworks among loaded object paths, each named once in first-seen
+/// order: "libtorch" (libtorch*.so, libc10.so), "onnxruntime" (libonnxruntime*.so,
+/// onnxruntime_pybind11_state*.so), "tensorflow" (libtensorflow*.so).
+std::vector<std::string> find_frameworks(const std::vector<std::string>& paths);
+
 /// Thread pools and allocator among loaded object paths.
 std::vector<ThreadPoolLib> find_threadpools(const std::vector<std::string>& paths);
 std::string find_allocator(const std::vector<std::string>& paths);  ///< "glibc" when none

@@ -37,6 +37,13 @@ std::string sanitize_utf8(std::string_view text);
 std::string hex_encode(std::string_view bytes);
 std::optional<std::string> hex_decode(std::string_view hex);
 
+/// The value of one hex digit (either case), -1 for any other character.
+int hex_digit(char c);
+
+/// A whole-string hex number of at most 16 digits, no prefix ("7f3a00" -> 0x7f3a00);
+/// nullopt for anything else.
+std::optional<unsigned long long> parse_hex_u64(std::string_view s);
+
 /// "; did you mean 'inspect'?" for a near miss (at most two edits) among `choices`, or "".
 std::string did_you_mean(const std::string& word, const std::vector<std::string>& choices);
 

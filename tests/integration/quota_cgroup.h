@@ -1,13 +1,16 @@
 #pragma once
-// A real cgroup v1 CPU quota for integration tests, and a way to run a child inside it.
+// A real cgroup v1 CPU quota for integration tests, and ways to run a child inside it
+// (to completion, or in the background while something watches it).
 // Needs root and a writable cgroup v1 `cpu` hierarchy at /sys/fs/cgroup/cpu (the CI
 // machine has one); skip_without_cgroup_v1_cpu() says why not elsewhere.
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/wait.h>
@@ -21,6 +24,7 @@
 #include <cstring>
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 
@@ -256,6 +260,119 @@ inline ChildResult run_in_cgroup(const TestCgroup& cgroup, std::vector<std::stri
   if (!r.error.empty()) ::kill(pid, SIGKILL);
   r.exit_code = wait_exit_code(pid);
   return r;
+}
+
+/// A child started without waiting for it, inside `cgroup` when one is given (its pid
+/// written into cgroup.procs before it execs), its stdout and stderr sent to files
+/// ("" sends them to /dev/null). It gets SIGKILL when this process dies, and is killed
+/// and reaped on destruction: declare it after the cgroup it runs in.
+class BackgroundChild {
+ public:
+  BackgroundChild(std::vector<std::string> args, std::vector<std::string> env, const TestCgroup* cgroup = nullptr,
+                  const std::string& out_path = "", const std::string& err_path = "") {
+    auto argv = c_strings(args);
+    auto envp = c_strings(env);
+    const int out_fd = open_output(out_path);
+    const int err_fd = open_output(err_path);
+    Pipe go, exec_error;
+    if (out_fd < 0 || err_fd < 0 || !go.ok() || !exec_error.ok()) {
+      error_ = errno_text("open the child's output or pipes");
+    } else {
+      pid_ = ::fork();
+      if (pid_ < 0) error_ = errno_text("fork");
+    }
+    if (pid_ == 0) {
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      go.close_write();
+      if (::dup2(out_fd, STDOUT_FILENO) < 0 || ::dup2(err_fd, STDERR_FILENO) < 0) _exit(126);
+      char byte = 0;
+      if (::read(go.read_fd, &byte, 1) != 1) _exit(125);  // the parent gave up
+      ::execve(argv[0], argv.data(), envp.data());
+      const int e = errno;
+      if (::write(exec_error.write_fd, &e, sizeof e) < 0) _exit(127);
+      _exit(127);
+    }
+    if (out_fd >= 0) ::close(out_fd);
+    if (err_fd >= 0) ::close(err_fd);
+    if (pid_ < 0) return;
+    go.close_read();
+    exec_error.close_write();
+    if (cgroup) error_ = write_file(cgroup->dir() + "/cgroup.procs", std::to_string(pid_));
+    if (error_.empty() && ::write(go.write_fd, "x", 1) != 1) error_ = errno_text("start child");
+    go.close_write();
+    int exec_errno = 0;  // EOF once execve succeeded (the pipe is close-on-exec)
+    if (error_.empty() && ::read(exec_error.read_fd, &exec_errno, sizeof exec_errno) > 0) {
+      error_ = "exec " + args[0] + ": " + std::strerror(exec_errno);
+    }
+    if (!error_.empty()) kill_and_reap(SIGKILL);
+  }
+  ~BackgroundChild() {
+    if (pid_ > 0 && !reaped_) kill_and_reap(SIGKILL);
+  }
+  BackgroundChild(const BackgroundChild&) = delete;
+  BackgroundChild& operator=(const BackgroundChild&) = delete;
+
+  pid_t pid() const { return pid_; }
+  const std::string& error() const { return error_; }  ///< "" when the child runs
+
+  /// Its exit code (128 + signal when killed) once it exits within `timeout_s`, else -1
+  /// (it keeps running).
+  int wait_exit(double timeout_s) {
+    if (reaped_) return exit_code_;
+    const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
+    while (true) {
+      int status = 0;
+      const pid_t r = ::waitpid(pid_, &status, WNOHANG);
+      if (r == pid_) {
+        reaped_ = true;
+        exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : -1;
+        return exit_code_;
+      }
+      if (r < 0 && errno != EINTR) return -1;
+      if (std::chrono::steady_clock::now() >= until) return -1;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+
+  /// Sends `sig` and reaps the child; its exit code.
+  int kill_and_reap(int sig) {
+    if (pid_ <= 0) return -1;
+    if (reaped_) return exit_code_;
+    ::kill(pid_, sig);
+    exit_code_ = wait_exit_code(pid_);
+    reaped_ = true;
+    return exit_code_;
+  }
+
+ private:
+  static int open_output(const std::string& path) {
+    if (path.empty()) return ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+    return ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  }
+  pid_t pid_ = -1;
+  bool reaped_ = false;
+  int exit_code_ = -1;
+  std::string error_;
+};
+
+/// Number of threads of `pid` (entries of /proc/PID/task); 0 when it is gone.
+inline int task_count(pid_t pid) {
+  DIR* dir = ::opendir(("/proc/" + std::to_string(pid) + "/task").c_str());
+  if (!dir) return 0;
+  int n = 0;
+  while (const dirent* e = ::readdir(dir)) n += e->d_name[0] != '.';
+  ::closedir(dir);
+  return n;
+}
+
+/// True once `pid` has at least `threads` threads, waiting up to `timeout_s`.
+inline bool wait_for_threads(pid_t pid, int threads, double timeout_s) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
+  while (task_count(pid) < threads) {
+    if (std::chrono::steady_clock::now() >= until) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
 }
 
 inline int affinity_count() {

@@ -145,6 +145,14 @@ make_seeds() {
           '7f0000002000-7f0000003000 r-xp 00000000 08:01 44 /usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3' \
           '7f0000003000-7f0000004000 r-xp 00000000 08:01 45 /srv/my models/libiomp5.so (deleted)' \
           '7f0000004000-7f0000005000 rw-p 00000000 00:00 0 [heap]' >"$corpora/maps/libraries" ;;
+      task_files)
+        # Live thread files of this shell, and the odd shapes the parsers must survive.
+        for name in stat schedstat sched status cmdline; do
+          cat "/proc/$$/$name" >"$corpora/task_files/live_$name" 2>/dev/null || true
+        done
+        printf '%s\n' '42 (a) (b)) R 1 1 1 0 -1 4194560 0 0 0 0 7 3 0 0 20 0 3 0 1234 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0' \
+          >"$corpora/task_files/comm_with_parens"
+        printf '123 456 7\n' >"$corpora/task_files/schedstat" ;;
       inspect_root)
         for root in "$roots"/*/; do
           TORCHDIAG_FUZZ_ENCODE_ROOT="$root" "$build_dir/tests/fuzz/fuzz_inspect_root" \

@@ -2,6 +2,7 @@
 // reports, firing where it should and staying quiet where it should not.
 #include "advise/capacity_rules.h"
 #include "advise/findings.h"
+#include "unit/advise/finding_lookup.h"
 
 #include <algorithm>
 #include <catch2/catch.hpp>
@@ -10,6 +11,8 @@
 #include <vector>
 
 using namespace torchdiag;
+using torchdiag::testing::all_of;
+using torchdiag::testing::one_of;
 
 namespace {
 
@@ -51,18 +54,6 @@ InspectReport with_torch(InspectReport r, int intra_op_threads) {
   return r;
 }
 
-std::vector<const Finding*> all_of(const std::vector<Finding>& findings, const std::string& id) {
-  std::vector<const Finding*> out;
-  for (const auto& f : findings) {
-    if (f.id == id) out.push_back(&f);
-  }
-  return out;
-}
-
-const Finding* one_of(const std::vector<Finding>& findings, const std::string& id) {
-  const auto found = all_of(findings, id);
-  return found.size() == 1 ? found.front() : nullptr;
-}
 
 bool fires(const std::vector<Finding>& findings, const std::string& id) {
   return !all_of(findings, id).empty();

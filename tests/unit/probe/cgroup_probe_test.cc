@@ -60,6 +60,26 @@ TEST_CASE("probe_cgroup reads the /proc directory it is given", "[probe][cgroup]
   CHECK(cg.period_us == 100000);
 }
 
+TEST_CASE("probe_cgroup finds another process's cgroup among the reader's mounts", "[probe][cgroup]") {
+  // A process in a container: its own mountinfo shows the cgroup2 mount rooted at its
+  // pod's cgroup and a mount point this reader does not have.
+  TempTree tree;
+  REQUIRE(tree.ok());
+  tree.write("proc/42/cgroup", "0::/kubepods/pod1/ctr\n");
+  tree.write("proc/42/mountinfo",
+             "30 25 0:26 /kubepods/pod1/ctr /container/cgroup rw - cgroup2 cgroup2 rw\n");
+  tree.write("proc/self/cgroup", "0::/\n");
+  tree.write("proc/self/mountinfo", kV2Mount);
+  tree.write("sys/fs/cgroup/kubepods/pod1/cpu.max", "200000 100000\n");
+  tree.write("sys/fs/cgroup/kubepods/pod1/ctr/cpu.max", "max 100000\n");
+  const FsReader fs(tree.root());
+  const auto cg = probe_cgroup(fs, "/proc/42");
+  CHECK(cg.dir == "/sys/fs/cgroup/kubepods/pod1/ctr");
+  REQUIRE(cg.quota_cpus.has_value());
+  CHECK(*cg.quota_cpus == Approx(2.0));
+  CHECK(cg.quota_source == "/sys/fs/cgroup/kubepods/pod1/cpu.max");
+}
+
 TEST_CASE("probe_cgroup keeps the tightest limit on the way up", "[probe][cgroup]") {
   TempTree tree;
   REQUIRE(tree.ok());

@@ -2,6 +2,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <string>
+#include <vector>
+
+#include "util/strings.h"
+
 using namespace torchdiag;
 
 TEST_CASE("classify_threadpool_lib recognises OpenMP and BLAS libraries", "[probe][libs]") {
@@ -121,4 +126,36 @@ TEST_CASE("parse_maps_paths lists file-backed mappings once", "[probe][libs]") {
   };
   CHECK(paths == expected);
   CHECK(parse_maps_paths("").empty());
+}
+
+TEST_CASE("find_frameworks names each inference framework once", "[probe][libs][threadpool]") {
+  struct Row {
+    std::vector<std::string> paths;
+    std::vector<std::string> want;
+  };
+  const Row rows[] = {
+      {{"/opt/libtorch/lib/libtorch_cpu.so"}, {"libtorch"}},
+      {{"/venv/torch/lib/libc10.so", "/venv/torch/lib/libtorch.so", "/venv/torch/lib/libtorch_cpu.so",
+        "/venv/torch/lib/libtorch_python.so"},
+       {"libtorch"}},
+      {{"/usr/lib/libc10_cuda.so"}, {"libtorch"}},
+      {{"/opt/ort/lib/libonnxruntime.so.1.17.0"}, {"onnxruntime"}},
+      {{"/venv/onnxruntime/capi/onnxruntime_pybind11_state.so"}, {"onnxruntime"}},
+      {{"/venv/onnxruntime/capi/onnxruntime_pybind11_state.cpython-311-x86_64-linux-gnu.so"}, {"onnxruntime"}},
+      {{"/venv/tensorflow/libtensorflow_framework.so.2"}, {"tensorflow"}},
+      {{"/usr/lib/libtensorflow_cc.so.2", "/opt/ort/lib/libonnxruntime.so", "/opt/libtorch/lib/libtorch.so"},
+       {"tensorflow", "onnxruntime", "libtorch"}},  // first-seen order
+      {{"/usr/lib/x86_64-linux-gnu/libgomp.so.1", "/usr/lib/x86_64-linux-gnu/libc.so.6"}, {}},
+      {{"/venv/torchvision/libtorchvision.so"}, {}},   // not libtorch itself
+      {{"/venv/torchaudio/lib/libtorchaudio.so"}, {}},
+      {{"/usr/lib/libc10d.so"}, {}},                   // the stem must end at '.', '-' or '_'
+      {{"/opt/libtorch/lib/libfoo.so"}, {}},           // only the basename counts
+      {{"/opt/libtorch"}, {}},
+      {{"libtorch"}, {}},                              // the bare stem is not a library file
+      {{}, {}},
+  };
+  for (const auto& row : rows) {
+    INFO(join(row.paths, ", "));
+    CHECK(find_frameworks(row.paths) == row.want);
+  }
 }

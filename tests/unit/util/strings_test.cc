@@ -46,3 +46,16 @@ TEST_CASE("hex_encode and hex_decode carry any bytes", "[util]") {
   CHECK_FALSE(hex_decode("abc"));
   CHECK_FALSE(hex_decode("zz"));
 }
+
+TEST_CASE("parse_hex_u64 reads a maps address and refuses anything else", "[util]") {
+  CHECK(parse_hex_u64("7f3a00") == 0x7f3a00ULL);
+  CHECK(parse_hex_u64("FFFFFFFFFFFFFFFF") == ~0ULL);
+  CHECK(parse_hex_u64("0") == 0ULL);
+  CHECK_FALSE(parse_hex_u64(""));
+  CHECK_FALSE(parse_hex_u64("10000000000000000"));  // 17 digits
+  CHECK_FALSE(parse_hex_u64("0x10"));
+  CHECK_FALSE(parse_hex_u64("12 "));
+  CHECK(hex_digit('a') == 10);
+  CHECK(hex_digit('F') == 15);
+  CHECK(hex_digit('g') == -1);
+}
