@@ -72,6 +72,15 @@ void check_output_path(const std::string& path, const std::string& option) {
   }
 }
 
+void check_output_dir(const std::string& dir, const std::string& option) {
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0) usage_error(fmt::format("{} '{}': {}", option, dir, std::strerror(errno)));
+  if (!S_ISDIR(st.st_mode)) usage_error(fmt::format("{} '{}': not a directory", option, dir));
+  if (::access(dir.c_str(), W_OK | X_OK) != 0) {
+    usage_error(fmt::format("{} '{}': cannot create files in it: {}", option, dir, std::strerror(errno)));
+  }
+}
+
 void check_root_dir(const std::string& root) {
   struct stat st {};
   if (::stat(root.c_str(), &st) != 0) {
@@ -97,5 +106,7 @@ const CLI::Validator& finite_number() {
 }
 
 void warn(const std::string& message) { fmt::print(stderr, "torchdiag: warning: {}\n", message); }
+
+void note(const std::string& message) { fmt::print(stderr, "torchdiag: {}\n", message); }
 
 }  // namespace torchdiag::cli

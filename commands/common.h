@@ -37,6 +37,10 @@ void write_output(const std::string& text, const std::string& path);
 /// never runs only to lose its result.
 void check_output_path(const std::string& path, const std::string& option);
 
+/// Usage error unless `dir` is a directory this process may create files in (for
+/// outputs written as new files, e.g. the atomic --textfile-dir).
+void check_output_dir(const std::string& dir, const std::string& option);
+
 /// Usage error unless `root` is an existing directory (for --root).
 void check_root_dir(const std::string& root);
 
@@ -47,5 +51,7 @@ const CLI::Validator& finite_number();
 
 /// Prints to stderr with the program prefix.
 void warn(const std::string& message);
+/// A progress or log line on stderr ("torchdiag: <message>"), not a warning.
+void note(const std::string& message);
 
 }  // namespace torchdiag::cli

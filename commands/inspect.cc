@@ -18,6 +18,7 @@
 #include "report/format.h"
 #include "report/inspect_json.h"
 #include "report/inspect_text.h"
+#include "report/openmetrics.h"
 #include "sys/kernel_paths.h"
 #include "sys/subprocess.h"
 #include "util/json_text.h"
@@ -46,14 +47,15 @@ std::string render(const InspectReport& report, Format format, bool verbose) {
   switch (format) {
     case Format::kJson: return json_text(inspect_to_json(report), 2) + "\n";
     case Format::kText: return inspect_to_text(report, verbose);
-    default: usage_error(fmt::format("--format '{}': inspect supports text and json", format_name(format)));
+    case Format::kOpenMetrics: return inspect_to_openmetrics(report);
+    default: usage_error(fmt::format("--format '{}': inspect supports text, json and openmetrics", format_name(format)));
   }
 }
 
 void run_inspect(const InspectOptions& o, int& exit_code) {
   const auto format = parse_format(o.format);
-  if (!format || (*format != Format::kText && *format != Format::kJson)) {
-    usage_error(fmt::format("--format '{}': unknown format (expected text or json)", o.format));
+  if (!format || (*format != Format::kText && *format != Format::kJson && *format != Format::kOpenMetrics)) {
+    usage_error(fmt::format("--format '{}': unknown format (expected text, json or openmetrics)", o.format));
   }
   if (!o.root.empty()) check_root_dir(o.root);
   check_output_path(o.output, "--output");
@@ -91,7 +93,7 @@ void add_inspect(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand("inspect", "Report CPUs, cgroup limits, LibTorch's view and findings");
   cmd->add_option("--root", o->root, "Analyse a snapshot tree (from 'torchdiag snapshot') instead of this system")
       ->check(non_empty());
-  cmd->add_option("--format", o->format, "Output format: text or json")->capture_default_str();
+  cmd->add_option("--format", o->format, "Output format: text, json or openmetrics")->capture_default_str();
   cmd->add_option("-o,--output", o->output, "Write the report to FILE instead of stdout")->check(non_empty());
   cmd->add_option("--pid", o->pid, "Inspect another running process through /proc/PID")
       ->check(CLI::Range(1, std::numeric_limits<int>::max()).description(""));

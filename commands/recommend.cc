@@ -165,8 +165,8 @@ void add_options(CLI::App& cmd, RecommendOptions& o) {
       ->type_name("DIR")
       ->check(non_empty());
   auto* format = cmd.add_option("--format", o.format,
-                                "Output form: text, shell, env, json, docker, k8s or systemd "
-                                "(default: text on a terminal, shell otherwise)")
+                                fmt::format("Output form: {} (default: text on a terminal, shell otherwise)",
+                                            fmt::join(format_names(), ", ")))
                      ->type_name("FORM");
   auto* output =
       cmd.add_option("-o,--output", o.output, "Write the answer to FILE instead of stdout")

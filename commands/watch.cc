@@ -3,7 +3,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cstdlib>
+#include <thread>
 #include <limits>
 
 #include <fmt/format.h>
@@ -12,7 +15,9 @@
 #include "common.h"
 #include "model/finding.h"
 #include "report/format.h"
+#include "report/openmetrics.h"
 #include "report/watch_render.h"
+#include "sys/atomic_file.h"
 #include "sys/fs_reader.h"
 #include "sys/perf_open.h"
 #include "sys/stop_signals.h"
@@ -28,6 +33,9 @@ constexpr double kMaxDurationS = 24 * 3600;
 constexpr double kMinIntervalS = 0.1;
 constexpr size_t kLiveRows = 20;
 
+constexpr const char* kTextfileName = "torchdiag.prom";  ///< node_exporter reads DIR/*.prom
+constexpr size_t kDefaultMaxSeries = 50;
+
 struct WatchCliOptions {
   std::vector<int> pids;
   bool all = false;
@@ -42,6 +50,10 @@ struct WatchCliOptions {
   std::string plot;
   bool verbose = false;
   bool check = false;
+  bool format_given = false;
+  std::string textfile_dir;
+  double every_s = 0;
+  size_t max_series = kDefaultMaxSeries;
 };
 
 /// The live table on stderr, redrawn in place each interval; only on a terminal that
@@ -101,15 +113,55 @@ std::vector<WatchTarget> select_targets(const WatchCliOptions& o, const FsReader
   return targets;
 }
 
-std::string render(const WatchReport& report, Format format, bool verbose) {
-  if (format == Format::kJson) return json_text(watch_to_json(report), 2) + "\n";
-  return watch_to_text(report, verbose);
+/// Seconds since the epoch, for the metrics' timestamp of a round.
+double unix_now_s() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+std::string render(const WatchReport& report, Format format, const WatchCliOptions& o) {
+  switch (format) {
+    case Format::kJson: return json_text(watch_to_json(report), 2) + "\n";
+    case Format::kOpenMetrics: return watch_to_openmetrics(report, o.max_series, unix_now_s());
+    default: return watch_to_text(report, o.verbose);
+  }
+}
+
+/// One watch: finds the targets, watches them, writes every output asked for. Throws
+/// CommandError like any command.
+WatchReport run_round(const WatchCliOptions& o, const FsReader& fs, WatchOptions wo, Format format) {
+  const auto targets = select_targets(o, fs, wo.selection, wo.processes_scanned);
+  LiveTable live;
+  const auto report = watch_processes(fs, targets, wo, &live);
+  if (!o.textfile_dir.empty()) {
+    const auto error = write_file_atomically(o.textfile_dir, kTextfileName,
+                                             watch_to_openmetrics(report, o.max_series, unix_now_s()));
+    if (!error.empty()) runtime_error(error);
+  }
+  if (o.textfile_dir.empty() || o.format_given) write_output(render(report, format, o), o.output);
+  if (!o.plot.empty()) write_output(watch_to_svg(report), o.plot);
+  return report;
+}
+
+/// "round 3: 4 processes (1 oversubscribed), wrote DIR/torchdiag.prom": the DaemonSet's log.
+std::string round_summary(int round, const WatchReport& r, const WatchCliOptions& o) {
+  const auto over = std::count_if(r.processes.begin(), r.processes.end(),
+                                  [](const WatchedProcess& p) { return p.verdict == Verdict::kOversubscribed; });
+  return fmt::format("round {}: {} process(es) ({} oversubscribed){}", round, r.processes.size(), over,
+                     o.textfile_dir.empty() ? "" : fmt::format(", wrote {}/{}", o.textfile_dir, kTextfileName));
+}
+
+/// Seconds left until `deadline` on the steady clock, sleeping in short steps; returns
+/// early when a stop signal arrived.
+void sleep_until(std::chrono::steady_clock::time_point deadline, const std::atomic<bool>& stop) {
+  while (!stop.load() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
 }
 
 void run_watch(const WatchCliOptions& o, int& exit_code) {
   const auto format = parse_format(o.format);
-  if (!format || (*format != Format::kText && *format != Format::kJson)) {
-    usage_error(fmt::format("--format '{}': unknown format (expected text or json)", o.format));
+  if (!format || (*format != Format::kText && *format != Format::kJson && *format != Format::kOpenMetrics)) {
+    usage_error(fmt::format("--format '{}': unknown format (expected text, json or openmetrics)", o.format));
   }
   if (o.pids.empty() && !o.all && o.match.empty()) {
     usage_error("name the processes to watch: --pid PID (repeatable), --all, or --match REGEX");
@@ -122,22 +174,43 @@ void run_watch(const WatchCliOptions& o, int& exit_code) {
   if (interval_s > o.duration_s) {
     usage_error(fmt::format("--interval {} is longer than --duration {}", interval_s, o.duration_s));
   }
+  if (o.every_s > 0 && o.every_s < o.duration_s) {
+    usage_error(fmt::format("--every {} is shorter than --duration {}", o.every_s, o.duration_s));
+  }
   check_output_path(o.output, "--output");
   if (!o.plot.empty()) check_output_path(o.plot, "--plot");
+  // Round after round (--every), an unwritable directory is logged and retried instead.
+  if (!o.textfile_dir.empty() && o.every_s <= 0) {
+    check_output_dir(o.textfile_dir, "--textfile-dir");
+  }
   const FsReader fs;
   WatchOptions wo;
   wo.duration_s = o.duration_s;
   wo.interval_s = interval_s;
   wo.paranoid = read_perf_paranoid(fs).value_or(-1);
   wo.spin = !o.no_spin;
-  auto targets = select_targets(o, fs, wo.selection, wo.processes_scanned);
   StopOnSignals signals;
   wo.stop = &signals.flag();
-  LiveTable live;
-  const auto report = watch_processes(fs, targets, wo, &live);
-  write_output(render(report, *format, o.verbose), o.output);
-  if (!o.plot.empty()) write_output(watch_to_svg(report), o.plot);
-  if (o.check && has_problem(report.findings)) exit_code = kExitFindings;
+  if (o.every_s <= 0) {
+    const auto report = run_round(o, fs, wo, *format);
+    if (o.check && has_problem(report.findings)) exit_code = kExitFindings;
+    return;
+  }
+  // A DaemonSet: round after round until SIGTERM; a failed round is logged and retried.
+  int rounds = 0;
+  for (int round = 1; !signals.flag().load(); ++round) {
+    rounds = round;
+    const auto start = std::chrono::steady_clock::now();
+    try {
+      note(round_summary(round, run_round(o, fs, wo, *format), o));
+    } catch (const CommandError& e) {
+      warn(fmt::format("round {} failed: {}; next round in {:g} s", round, e.message, o.every_s));
+    }
+    sleep_until(start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                            std::chrono::duration<double>(o.every_s)),
+                signals.flag());
+  }
+  note(fmt::format("stopped by signal {} after round {}", signals.signal(), rounds));
 }
 
 }  // namespace
@@ -147,32 +220,54 @@ void add_watch(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand(
       "watch", "Judge running processes: runnable threads against the CPUs each may use, over a few seconds");
   cmd->add_option("--pid", o->pids, "Watch this process (repeatable)")
+      ->type_name("PID")
       ->check(CLI::Range(1, std::numeric_limits<int>::max()).description(""));
   cmd->add_flag("--all", o->all,
                 "Watch every process in this PID namespace that maps an OpenMP runtime, a BLAS pool, libtorch "
                 "or ONNX Runtime");
   cmd->add_option("--match", o->match,
                   "Also watch processes whose command line matches this regular expression (alone: only those)")
+      ->type_name("REGEX")
       ->check(non_empty());
   cmd->add_option("--duration", o->duration_s, "Seconds to watch (Ctrl-C ends early and still reports)")
+      ->type_name("SECONDS")
       ->capture_default_str()
       ->check(finite_number())
       ->check(CLI::Range(0.0, kMaxDurationS).description(""));
   auto* interval = cmd->add_option("--interval", o->interval_s, "Seconds between samples");
-  interval->capture_default_str()
+  interval->type_name("SECONDS")
+      ->capture_default_str()
       ->check(finite_number())
       ->check(CLI::Range(kMinIntervalS, kMaxDurationS).description(""));
   cmd->add_flag("--spin", o->spin,
                 "Sample CPU time with perf_event_open to measure spinning in the OpenMP runtime (the default)");
-  cmd->add_flag("--no-spin", o->no_spin, "Do not sample CPU time (no spin share)")->excludes("--spin");
-  cmd->add_option("--format", o->format, "Output format: text or json")->capture_default_str();
-  cmd->add_option("-o,--output", o->output, "Write the report to FILE instead of stdout")->check(non_empty());
-  cmd->add_option("--plot", o->plot, "Also write runnable threads and CPUs used over time as an SVG")
+  cmd->add_flag("--no-spin", o->no_spin, "Do not sample CPU time (no spin share; wins over --spin)");
+  auto* format = cmd->add_option("--format", o->format, "Output format: text, json or openmetrics");
+  format->type_name("FORMAT")->capture_default_str();
+  cmd->add_option("-o,--output", o->output, "Write the report to FILE instead of stdout")
+      ->type_name("FILE")
       ->check(non_empty());
+  cmd->add_option("--plot", o->plot, "Also write runnable threads and CPUs used over time as an SVG")
+      ->type_name("FILE.svg")
+      ->check(non_empty());
+  cmd->add_option("--textfile-dir", o->textfile_dir,
+                  "Also write the metrics to DIR/torchdiag.prom atomically (node_exporter's textfile collector)")
+      ->type_name("DIR")
+      ->check(non_empty());
+  cmd->add_option("--every", o->every_s,
+                  "Repeat the watch every SECONDS until SIGTERM (a failed round is logged and retried)")
+      ->type_name("SECONDS")
+      ->check(finite_number())
+      ->check(CLI::Range(kMinIntervalS, kMaxDurationS).description(""));
+  cmd->add_option("--max-series", o->max_series, "Processes (most threads first) in the metrics")
+      ->type_name("N")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{100000}).description(""));
   cmd->add_flag("--check", o->check, "Exit 3 when a warning or critical finding fired");
   cmd->add_flag("-v,--verbose", o->verbose, "Show every thread group and the timeline");
-  cmd->callback([o, interval, &exit_code] {
+  cmd->callback([o, interval, format, &exit_code] {
     o->interval_given = interval->count() > 0;
+    o->format_given = format->count() > 0;
     run_watch(*o, exit_code);
   });
 }

@@ -30,6 +30,11 @@ readonly PACKAGES=(
   # fuzzing (-DTORCHDIAG_FUZZ=ON): clang, and its libFuzzer/ASan/UBSan runtimes, which
   # clang-14 only recommends
   clang libclang-rt-14-dev
+  # plot checks (rsvg-convert renders every SVG the tool writes)
+  librsvg2-bin
+  # metrics checks: promtool (check metrics, check and test rules), a strict OpenMetrics
+  # parser, and YAML parsing for the Kubernetes manifests
+  prometheus python3-prometheus-client python3-yaml
 )
 
 readonly MARKER="${TORCHDIAG_APT_MARKER:-/var/tmp/torchdiag-apt-update.stamp}"

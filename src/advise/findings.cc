@@ -16,8 +16,8 @@ std::optional<int> positive_int(const std::map<std::string, std::string>& vars,
   return it == vars.end() ? std::nullopt : parse_thread_count(it->second);
 }
 
-Finding make(std::string id, Severity s, std::string message, std::string fix) {
-  return Finding{std::move(id), s, std::move(message), std::move(fix)};
+Finding make(std::string id, Severity s, std::string message, std::string fix, std::string subject = "") {
+  return Finding{std::move(id), s, std::move(message), std::move(fix), std::move(subject)};
 }
 
 void check_env_values(const InspectReport& r, std::vector<Finding>& out) {
@@ -31,7 +31,7 @@ void check_env_values(const InspectReport& r, std::vector<Finding>& out) {
                          fmt::format("{}='{}' is not a positive integer; runtimes ignore it or "
                                      "fall back to their defaults",
                                      name, it->second),
-                         fmt::format("export {}={}", name, usable)));
+                         fmt::format("export {}={}", name, usable), name));
       continue;
     }
     if (*v <= usable) continue;
@@ -40,7 +40,7 @@ void check_env_values(const InspectReport& r, std::vector<Finding>& out) {
                        fmt::format("{}={} exceeds the {} usable thread(s) ({}); the extra threads "
                                    "wait for CPU time and stall OpenMP barriers",
                                    name, *v, usable, r.capacity.limited_by),
-                       fmt::format("export {}={}", name, usable)));
+                       fmt::format("export {}={}", name, usable), name));
   }
 }
 
@@ -149,7 +149,7 @@ void check_torch(const InspectReport& r, const DiagnoseOptions& o, std::vector<F
 void check_cgroup_warnings(const InspectReport& r, std::vector<Finding>& out) {
   for (const auto& w : r.cgroup.warnings) {
     out.push_back(make("cgroup-read-problem", Severity::kInfo, w,
-                       "check the cgroup mount; limits from this file are not applied"));
+                       "check the cgroup mount; limits from this file are not applied", w));
   }
 }
 

@@ -20,6 +20,14 @@ std::string pct(double share) { return fmt::format("{:.0f}%", 100.0 * share); }
 
 std::string who(const WatchedProcess& p) { return fmt::format("PID {} ({})", p.pid, p.comm); }
 
+Finding about(const WatchedProcess& p, std::string id, Severity s, std::string message, std::string fix) {
+  return {std::move(id), s, std::move(message), std::move(fix), fmt::format("pid {}", p.pid)};
+}
+
+Finding about(const WatchedCgroup& c, std::string id, Severity s, std::string message, std::string fix) {
+  return {std::move(id), s, std::move(message), std::move(fix), "cgroup " + c.path};
+}
+
 std::string cpus_word(int n) { return n == 1 ? "usable CPU" : "usable CPUs"; }
 
 /// "why" for an oversubscribed figure set, e.g. "8.0 runnable threads on 1 usable CPU
@@ -128,6 +136,7 @@ std::vector<WatchedCgroup> group_by_cgroup(const std::vector<WatchedProcess>& pr
     if (added) {
       out.emplace_back();
       out.back().path = p.cgroup;
+      out.back().pod = {p.pod.pod_uid, "", p.pod.namespace_, p.pod.pod, ""};
       out.back().usable_threads = 0;
     }
     auto& c = out[it->second];
@@ -173,32 +182,33 @@ std::vector<Finding> watch_findings(const WatchReport& r) {
     const int usable = std::max(1, usable_of(p) / sharing);
     if (p.verdict == Verdict::kOversubscribed) {
       const auto sev = p.oversubscription_ratio >= 2 ? Severity::kCritical : Severity::kWarning;
-      out.push_back({"oversubscription", sev,
+      out.push_back(about(p, "oversubscription", sev,
                      fmt::format("{}: {}; ratio {:.2f}; {} pool thread(s), {}", who(p), p.verdict_reason,
                                  p.oversubscription_ratio, p.pool_threads, env_summary(p)),
-                     thread_fix(p, usable)});
+                     thread_fix(p, usable)));
     } else if (p.verdict == Verdict::kUndersubscribed) {
-      out.push_back({"undersubscription", Severity::kWarning,
-                     fmt::format("{}: {}; {}", who(p), p.verdict_reason, env_summary(p)), thread_fix(p, usable)});
+      out.push_back(about(p, "undersubscription", Severity::kWarning,
+                              fmt::format("{}: {}; {}", who(p), p.verdict_reason, env_summary(p)),
+                              thread_fix(p, usable)));
     }
     if (p.spin_fraction && *p.spin_fraction >= kSpinFraction) {
-      out.push_back({"openmp-spin", p.verdict == Verdict::kOversubscribed ? Severity::kWarning : Severity::kInfo,
+      out.push_back(about(p, "openmp-spin", p.verdict == Verdict::kOversubscribed ? Severity::kWarning : Severity::kInfo,
                      fmt::format("{}: {} of its CPU samples are in the OpenMP runtime's code (threads "
                                  "spinning at barriers and waiting for work, not computing)",
                                  who(p), pct(*p.spin_fraction)),
                      fmt::format("set OMP_NUM_THREADS to at most {} and OMP_WAIT_POLICY=passive in the "
                                  "environment of PID {}",
-                                 usable, p.pid)});
+                                 usable, p.pid)));
     }
     std::set<std::string> omp;
     for (const auto& lib : p.threadpools) {
       if (lib.api == PoolApi::kOpenmp) omp.insert(lib.path);
     }
     if (omp.size() > 1) {
-      out.push_back({"multiple-openmp-runtimes", Severity::kCritical,
+      out.push_back(about(p, "multiple-openmp-runtimes", Severity::kCritical,
                      fmt::format("{} maps more than one OpenMP runtime: {}; each sizes its own pool",
                                  who(p), join({omp.begin(), omp.end()}, ", ")),
-                     "make every library use one runtime (e.g. preload one, or rebuild)"});
+                     "make every library use one runtime (e.g. preload one, or rebuild)"));
     }
   }
   for (const auto& c : r.cgroups) {
@@ -214,7 +224,7 @@ std::vector<Finding> watch_findings(const WatchReport& r) {
                             : fmt::format("{} processes with {} pool threads", pools.size(), join(parts, " + "));
       const int busy = std::max(1, busy_in(r, c));
       const int each = std::max(1, c.usable_threads / busy);
-      out.push_back({"cgroup-oversubscribed",
+      out.push_back(about(c, "cgroup-oversubscribed",
                      c.oversubscription_ratio >= 2 ? Severity::kCritical : Severity::kWarning,
                      fmt::format("cgroup {}: {} = {} threads on {} {}; {}", c.path, sum, c.pool_threads,
                                  c.usable_threads, cpus_word(c.usable_threads), c.verdict_reason),
@@ -223,14 +233,14 @@ std::vector<Finding> watch_findings(const WatchReport& r) {
                                  c.usable_threads, each, busy,
                                  busy > c.usable_threads
                                      ? fmt::format(", or run at most {} workers", c.usable_threads)
-                                     : "")});
+                                     : "")));
     }
     if (c.verdict != Verdict::kOversubscribed && c.throttled_fraction && *c.throttled_fraction > kThrottledFraction) {
-      out.push_back({"cfs-throttled", Severity::kWarning,
+      out.push_back(about(c, "cfs-throttled", Severity::kWarning,
                      fmt::format("cgroup {}: {} of CFS periods throttled during the watch", c.path,
                                  pct(*c.throttled_fraction)),
                      fmt::format("run at most {} busy thread(s) in this cgroup, or raise its CPU limit",
-                                 c.usable_threads)});
+                                 c.usable_threads)));
     }
   }
   std::stable_sort(out.begin(), out.end(), [](const Finding& a, const Finding& b) {

@@ -17,6 +17,7 @@ struct Finding {
   Severity severity = Severity::kInfo;
   std::string message;
   std::string fix;
+  std::string subject;  ///< what it is about when not the whole report: "OMP_NUM_THREADS", "pid 123", "cgroup /x"
 };
 
 /// True when any finding is a warning or critical (what `inspect --check` gates on).

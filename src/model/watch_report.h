@@ -8,6 +8,7 @@
 #include "model/capacity.h"
 #include "model/enum_names.h"
 #include "model/finding.h"
+#include "model/pod_identity.h"
 #include "model/torch_facts.h"
 
 namespace torchdiag {
@@ -75,7 +76,7 @@ struct WatchedProcess {
   std::string comm;
   std::string cmdline;        ///< arguments joined by spaces, at most 4 KiB
   std::string cgroup;         ///< cgroup path, as in /proc/PID/cgroup
-  std::string cgroup_dir;     ///< its directory under this reader's root ("" when not found)
+  PodIdentity pod;            ///< Kubernetes pod and container, when they can be told
   Capacity capacity;          ///< from the process's own quota, cpuset and affinity
   std::optional<double> quota_cpus;
   int affinity_cpus = 0;
@@ -114,6 +115,7 @@ struct WatchedProcess {
 /// The watched processes of one cgroup, summed against its usable threads.
 struct WatchedCgroup {
   std::string path;
+  PodIdentity pod;  ///< of its first process (the container id and name dropped)
   std::vector<int> pids;
   int usable_threads = 1;
   int pool_threads = 0;              ///< sum of the processes' pool_threads

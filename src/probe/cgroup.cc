@@ -16,14 +16,18 @@ bool has(const std::vector<std::string>& list, std::string_view item) {
   return std::find(list.begin(), list.end(), item) != list.end();
 }
 
-/// True when `path` equals `prefix` or lies under it (component-wise). A path with a
-/// ".." component (a process outside our cgroup namespace) is never under anything:
-/// following it could leave the snapshot root.
+/// True when `path` equals `prefix` or lies under it (component-wise), with no ".."
+/// below the prefix: following one could leave the snapshot root. A prefix may itself
+/// start with ".." components: from inside a cgroup namespace, both another process's
+/// path and a mount of the host's hierarchy read "/../<...>", and what follows the
+/// shared prefix is a plain path.
 bool is_under(std::string_view path, std::string_view prefix) {
-  if (path.find("/..") != std::string_view::npos) return false;
-  if (prefix == "/") return true;
-  if (!starts_with(path, prefix)) return false;
-  return path.size() == prefix.size() || path[prefix.size()] == '/';
+  if (prefix != "/") {
+    if (!starts_with(path, prefix)) return false;
+    if (path.size() != prefix.size() && path[prefix.size()] != '/') return false;
+    path.remove_prefix(prefix.size());
+  }
+  return path.find("/..") == std::string_view::npos;
 }
 
 /// A hierarchy found for one controller: its mount and the process's directory in it.
@@ -49,8 +53,12 @@ const MountEntry* pick_mount(const std::vector<MountEntry>& mounts, const Cgroup
 
 /// The hierarchy of `controller` (a v1 one wins over the v2 line on hybrid systems);
 /// with an empty `controller`, the unified (v2) hierarchy only.
+/// The hierarchy of `controller` and the process's directory in it. When that directory
+/// cannot be found (a path outside the mount, a directory that is gone), the mount
+/// point stands in for this process (inside a cgroup namespace its own cgroup is the
+/// mount's root) but not for another one (`own` false): its limits are then unknown.
 std::optional<Hierarchy> locate(const FsReader& fs, const std::vector<CgroupLine>& lines,
-                                const std::vector<MountEntry>& mounts, std::string_view controller,
+                                const std::vector<MountEntry>& mounts, std::string_view controller, bool own,
                                 std::vector<std::string>& warnings) {
   const CgroupLine* v1 = nullptr;
   const CgroupLine* v2 = nullptr;
@@ -70,18 +78,20 @@ std::optional<Hierarchy> locate(const FsReader& fs, const std::vector<CgroupLine
   }
   if (!line) return std::nullopt;
   Hierarchy h{version, line->path, mount->mount_point, mount->mount_point};
+  const std::string fallback = own ? "; using the mount point " + mount->mount_point
+                                   : "; this process's cgroup limits are unknown here";
   if (is_under(line->path, mount->root)) {
     const auto rel = mount->root == "/" ? line->path : line->path.substr(mount->root.size());
     h.dir = join_path(mount->mount_point, rel);
     if (!fs.is_dir(h.dir)) {
-      warnings.push_back("cgroup directory " + h.dir + " does not exist; using the mount point " +
-                         mount->mount_point);
+      warnings.push_back("cgroup directory " + h.dir + " does not exist" + fallback);
+      if (!own) return std::nullopt;
       h.dir = mount->mount_point;
     }
   } else {
-    warnings.push_back("cgroup path " + line->path + " is not under the mount root " +
-                       mount->root + " (cgroup namespace?); using the mount point " +
-                       mount->mount_point);
+    warnings.push_back("cgroup path " + line->path + " is not under the mount root " + mount->root +
+                       " (another cgroup namespace?)" + fallback);
+    if (!own) return std::nullopt;
   }
   return h;
 }
@@ -135,11 +145,11 @@ void probe_quota(const FsReader& fs, const Hierarchy& h, CgroupFacts& out) {
 }
 
 void probe_cpuset(const FsReader& fs, const std::vector<CgroupLine>& lines,
-                  const std::vector<MountEntry>& mounts, CgroupFacts& out) {
+                  const std::vector<MountEntry>& mounts, bool own, CgroupFacts& out) {
   std::vector<std::string> ignored;
-  const auto h = locate(fs, lines, mounts, "cpuset", ignored);
+  const auto h = locate(fs, lines, mounts, "cpuset", own, ignored);
   if (!h) {
-    out.cpuset = Fact<CpuSet>::unavailable("no cpuset hierarchy found");
+    out.cpuset = Fact<CpuSet>::unavailable(ignored.empty() ? "no cpuset hierarchy found" : ignored.back());
     return;
   }
   const std::vector<std::string> names =
@@ -238,12 +248,14 @@ CgroupFacts probe_cgroup(const FsReader& fs, const std::string& proc_dir) {
     }
   }
   std::sort(out.mounted_versions.begin(), out.mounted_versions.end());
-  const auto h = locate(fs, lines, mounts, "cpu", out.warnings);
-  probe_cpuset(fs, lines, mounts, out);
+  const bool own = proc_dir == paths::proc_dir();
+  const auto h = locate(fs, lines, mounts, "cpu", own, out.warnings);
+  probe_cpuset(fs, lines, mounts, own, out);
   std::vector<std::string> ignored;  // a missing unified hierarchy is not a problem
-  probe_pressure(fs, h && h->version == 2 ? h : locate(fs, lines, mounts, "", ignored), out);
+  probe_pressure(fs, h && h->version == 2 ? h : locate(fs, lines, mounts, "", own, ignored), out);
   if (!h) {
-    const std::string why = "no cgroup hierarchy with the cpu controller found";
+    const std::string why = out.warnings.empty() ? "no cgroup hierarchy with the cpu controller found"
+                                                 : out.warnings.back();
     out.weight = Fact<long long>::unavailable(why);
     out.cpu_stat = Fact<CpuStat>::unavailable(why);
     return out;

@@ -1,23 +1,35 @@
 #include "probe/env_probe.h"
 
+#include "probe/pod_identity.h"
 #include "sys/environment.h"
 #include "sys/kernel_paths.h"
 
 namespace torchdiag {
 
-std::map<std::string, std::string> filter_thread_env(const std::map<std::string, std::string>& all) {
+namespace {
+
+std::map<std::string, std::string> keep(const std::map<std::string, std::string>& all,
+                                        const std::vector<std::string>& names) {
   std::map<std::string, std::string> out;
-  for (const auto& name : thread_env_names()) {
+  for (const auto& name : names) {
     const auto it = all.find(name);
     if (it != all.end()) out.insert(*it);
   }
   return out;
 }
 
+}  // namespace
+
+std::map<std::string, std::string> filter_thread_env(const std::map<std::string, std::string>& all) {
+  return keep(all, thread_env_names());
+}
+
 EnvFacts probe_env(const FsReader& fs, const std::string& proc_dir, bool force_file) {
   EnvFacts out;
   if (fs.is_live() && proc_dir == paths::proc_dir() && !force_file) {
-    out.vars = filter_thread_env(live_environment());
+    const auto all = live_environment();
+    out.vars = filter_thread_env(all);
+    out.pod = keep(all, pod_env_names());
     out.source = "process environment";
     return out;
   }
@@ -27,7 +39,9 @@ EnvFacts probe_env(const FsReader& fs, const std::string& proc_dir, bool force_f
     out.error = f.error;
     return out;
   }
-  out.vars = filter_thread_env(parse_environ(f.text));
+  const auto all = parse_environ(f.text);
+  out.vars = filter_thread_env(all);
+  out.pod = keep(all, pod_env_names());
   return out;
 }
 

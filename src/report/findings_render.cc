@@ -16,7 +16,11 @@ void append_findings_text(const std::vector<Finding>& findings, std::string_view
 nlohmann::json findings_json(const std::vector<Finding>& findings) {
   auto out = nlohmann::json::array();
   for (const auto& f : findings) {
-    out.push_back({{"id", f.id}, {"severity", to_string(f.severity)}, {"message", f.message}, {"fix", f.fix}});
+    out.push_back({{"id", f.id},
+                   {"severity", to_string(f.severity)},
+                   {"subject", f.subject.empty() ? nlohmann::json(nullptr) : nlohmann::json(f.subject)},
+                   {"message", f.message},
+                   {"fix", f.fix}});
   }
   return out;
 }

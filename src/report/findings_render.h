@@ -14,7 +14,7 @@ namespace torchdiag {
 /// `none` is printed when there is none.
 void append_findings_text(const std::vector<Finding>& findings, std::string_view none, std::string& out);
 
-/// [{"id", "severity", "message", "fix"}, ...]
+/// [{"id", "severity", "subject" (null for the whole report), "message", "fix"}, ...]
 nlohmann::json findings_json(const std::vector<Finding>& findings);
 
 }  // namespace torchdiag

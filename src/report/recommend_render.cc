@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "report/openmetrics.h"
 #include "util/json_text.h"
 #include "util/strings.h"
 
@@ -148,7 +149,7 @@ std::string explain_candidates(const std::vector<Candidate>& candidates) {
 const std::vector<Format>& recommend_formats() {
   static const std::vector<Format> formats = {Format::kText,   Format::kShell,  Format::kEnv,
                                               Format::kJson,   Format::kDocker, Format::kK8s,
-                                              Format::kSystemd};
+                                              Format::kSystemd, Format::kOpenMetrics};
   return formats;
 }
 
@@ -164,6 +165,7 @@ std::optional<std::string> render_recommendation(const Recommendation& rec, Form
     case Format::kDocker: return render_docker(rec);
     case Format::kK8s: return render_k8s(rec);
     case Format::kSystemd: return render_systemd(rec);
+    case Format::kOpenMetrics: return recommend_to_openmetrics(rec);
     case Format::kCsv:
     case Format::kMarkdown: break;
   }

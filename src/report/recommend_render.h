@@ -23,6 +23,7 @@ const std::vector<Format>& recommend_formats();
 ///   docker   `-e K=V` flags on one line (values with shell-special characters quoted)
 ///   k8s      an `env:` YAML list with double-quoted values
 ///   systemd  `Environment="K=V"` lines
+///   openmetrics  torchdiag_recommended_threads per variable (report/openmetrics.h)
 /// nullopt for a format recommend does not support (csv, markdown).
 std::optional<std::string> render_recommendation(const Recommendation& rec, Format format,
                                                  bool explain = false);

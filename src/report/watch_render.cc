@@ -18,6 +18,27 @@ std::string pct(double share) { return fmt::format("{:.0f}%", 100.0 * share); }
 
 json opt(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
 
+json text_or_null(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
+
+json pod_json(const PodIdentity& pod) {
+  return {{"pod_uid", text_or_null(pod.pod_uid)},
+          {"container_id", text_or_null(pod.container_id)},
+          {"namespace", text_or_null(pod.namespace_)},
+          {"pod", text_or_null(pod.pod)},
+          {"container", text_or_null(pod.container)}};
+}
+
+/// "default/web-1 (container app, pod UID ...)" for the text report; "" when unknown.
+std::string pod_text(const PodIdentity& pod) {
+  if (pod.empty()) return "";
+  std::vector<std::string> parts;
+  if (!pod.pod.empty()) parts.push_back((pod.namespace_.empty() ? "" : pod.namespace_ + "/") + pod.pod);
+  if (!pod.container.empty()) parts.push_back("container " + pod.container);
+  if (!pod.pod_uid.empty()) parts.push_back("pod UID " + pod.pod_uid);
+  if (!pod.container_id.empty()) parts.push_back("container id " + pod.container_id.substr(0, 12));
+  return join(parts, ", ");
+}
+
 /// Processes in the order a reader wants them: oversubscribed first, then by CPU used.
 std::vector<const WatchedProcess*> by_importance(const WatchReport& r) {
   std::vector<const WatchedProcess*> out;
@@ -67,6 +88,7 @@ void process_text(const WatchedProcess& p, bool verbose, std::string& out) {
   line(out, "why", p.verdict_reason);
   if (!p.cmdline.empty()) line(out, "command", p.cmdline);
   line(out, "cgroup", p.cgroup.empty() ? "unknown" : p.cgroup);
+  if (!p.pod.empty()) line(out, "Kubernetes", pod_text(p.pod));
   line(out, "usable threads", capacity_text(p));
   line(out, "threads", fmt::format("{} ({} in the intra-op team)", p.threads, p.pool_threads));
   line(out, "pools", pools_text(p));
@@ -129,6 +151,7 @@ json process_json(const WatchedProcess& p) {
   j["comm"] = p.comm;
   j["cmdline"] = p.cmdline;
   j["cgroup"] = p.cgroup;
+  j["kubernetes"] = p.pod.empty() ? json(nullptr) : pod_json(p.pod);
   j["exited"] = p.exited;
   j["observed_s"] = p.observed_s;
   j["threads"] = p.threads;
@@ -287,6 +310,7 @@ json watch_to_json(const WatchReport& r) {
   auto cgroups = json::array();
   for (const auto& c : r.cgroups) {
     cgroups.push_back({{"path", c.path},
+                       {"kubernetes", c.pod.empty() ? json(nullptr) : pod_json(c.pod)},
                        {"pids", c.pids},
                        {"usable_threads", c.usable_threads},
                        {"pool_threads", c.pool_threads},

@@ -185,8 +185,7 @@ int PerfSampler::open_one(const PerfOpenTarget& target, size_t data_pages, std::
 
 void PerfSampler::add_thread(int tid) {
   if (options_.pid <= 0 || tid <= 0 || !opener_ || !reason_.empty()) return;
-  if (std::find(sampled_tids_.begin(), sampled_tids_.end(), tid) != sampled_tids_.end()) return;
-  sampled_tids_.push_back(tid);  // tried once: a thread that failed is not retried
+  if (!sampled_tids_.insert(tid).second) return;  // tried once: a thread that failed is not retried
   if (rings_.size() >= options_.max_threads) {
     ++unsampled_;
     return;

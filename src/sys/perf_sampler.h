@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -135,7 +136,7 @@ class PerfSampler {
   std::vector<Ring> rings_;
   PerfSamplerOptions options_;
   std::unique_ptr<PerfOpener> opener_;
-  std::vector<int> sampled_tids_;
+  std::set<int> sampled_tids_;
   size_t unsampled_ = 0;
   std::string reason_;
   bool user_only_ = false;

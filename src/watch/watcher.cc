@@ -18,6 +18,7 @@
 #include "probe/cgroup_files.h"
 #include "probe/env_probe.h"
 #include "probe/inspect_probe.h"
+#include "probe/pod_identity.h"
 #include "probe/task_files.h"
 #include "sys/perf_open.h"
 #include "sys/perf_sampler.h"
@@ -91,7 +92,6 @@ struct Tracked {
   Totals totals;
   std::map<GroupKey, Totals> groups;
   std::map<int, double> thread_cpu_s;  ///< on-CPU seconds per thread over the window
-  bool schedstat_seen = false;
   bool ticks_only = false;
 };
 
@@ -132,7 +132,7 @@ void set_up(const FsReader& fs, Tracked& t, const WatchOptions& o) {
   p.quota_cpus = facts.cgroup.quota_cpus;
   p.affinity_cpus = affinity_count(facts.cpu, facts.cgroup);
   p.cgroup = facts.cgroup.path;
-  p.cgroup_dir = facts.cgroup.dir;
+  p.pod = pod_identity(facts.cgroup.path, facts.env.pod);
   p.thread_env = facts.env.vars;
   p.env_error = facts.env.error;
   if (!facts.env.error.empty()) p.notes.push_back("environment: " + facts.env.error);
@@ -151,6 +151,11 @@ void set_up(const FsReader& fs, Tracked& t, const WatchOptions& o) {
 
 void start_sampler(Tracked& t, const WatchOptions& o, const std::vector<int>& tids) {
   if (!o.spin) return;
+  if (t.target.openmp_ranges.empty()) {  // nothing to attribute samples to: no events at all
+    t.out.spin_reason = t.target.maps_error.empty() ? "no OpenMP runtime is mapped in the process"
+                                                    : "the process's maps could not be read";
+    return;
+  }
   PerfSamplerOptions so;
   so.paranoid = o.paranoid;
   so.frequency_hz = o.spin_hz;
@@ -197,7 +202,6 @@ void add_interval(const FsReader& fs, Tracked& t, const ProcessSample& cur, doub
     if (th.schedstat && b.schedstat) {
       d.on_cpu_s = static_cast<double>(grew(th.schedstat->on_cpu_ns, b.schedstat->on_cpu_ns)) * kNs;
       d.wait_s = static_cast<double>(grew(th.schedstat->wait_ns, b.schedstat->wait_ns)) * kNs;
-      t.schedstat_seen = true;
     } else {
       d.on_cpu_s = static_cast<double>(grew(th.utime_ticks + th.stime_ticks, b.utime_ticks + b.stime_ticks)) / hz;
       t.ticks_only = true;
@@ -329,10 +333,7 @@ WatchedProcess finish(const FsReader& fs, Tracked& t, double t_end) {
     t.sampler->disable();
     const auto c = t.sampler->counts();
     p.spin_samples = static_cast<long long>(c.total);
-    if (t.target.openmp_ranges.empty()) {
-      p.spin_reason = t.target.maps_error.empty() ? "no OpenMP runtime is mapped in the process"
-                                                  : "the process's maps could not be read";
-    } else if (c.total < kMinSpinSamples) {
+    if (c.total < kMinSpinSamples) {
       p.spin_reason = fmt::format("too few CPU samples ({}) to tell: the process used little CPU", c.total);
     } else {
       p.spin_fraction = static_cast<double>(c.in_openmp) / static_cast<double>(c.total);

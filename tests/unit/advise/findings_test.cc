@@ -337,9 +337,9 @@ TEST_CASE("findings come most severe first", "[advise][findings]") {
 }
 
 TEST_CASE("has_problem is true for warnings and critical findings only", "[advise][findings]") {
-  const Finding info{"cgroup-read-problem", Severity::kInfo, "m", "f"};
-  const Finding warning{"env-threads-invalid", Severity::kWarning, "m", "f"};
-  const Finding critical{"multiple-openmp-runtimes", Severity::kCritical, "m", "f"};
+  const Finding info{"cgroup-read-problem", Severity::kInfo, "m", "f", ""};
+  const Finding warning{"env-threads-invalid", Severity::kWarning, "m", "f", ""};
+  const Finding critical{"multiple-openmp-runtimes", Severity::kCritical, "m", "f", ""};
   CHECK_FALSE(has_problem({}));
   CHECK_FALSE(has_problem({info, info}));
   CHECK(has_problem({info, warning}));

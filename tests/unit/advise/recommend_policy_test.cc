@@ -243,7 +243,7 @@ TEST_CASE("inputs_from_report carries facts, problems and warnings", "[recommend
   CHECK_FALSE(in.problems[0].bad_input);
 
   SECTION("an unreadable environment is a warning") {
-    report.env = EnvFacts{{}, "/proc/self/environ", "Permission denied"};
+    report.env = EnvFacts{{}, {}, "/proc/self/environ", "Permission denied"};
     CHECK(has_warning(inputs_from_report(report, request).warnings, "environment-unreadable", "Permission denied"));
   }
   SECTION("no CPU count at all is a problem and 1 thread") {

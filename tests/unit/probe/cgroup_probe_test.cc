@@ -270,3 +270,48 @@ TEST_CASE("probe_cgroup: a mount point or cgroup path that climbs out of the roo
   const auto cg2 = probe_cgroup(FsReader(other.root()), "/proc/self");
   CHECK_FALSE(cg2.quota_cpus.has_value());
 }
+
+TEST_CASE("probe_cgroup places another process seen from inside a cgroup namespace", "[probe][cgroup]") {
+  // torchdiag in a container with its own cgroup namespace and the host's hierarchy
+  // mounted: both the mount's root and the other process's path start with "/..".
+  TempTree tree;
+  REQUIRE(tree.ok());
+  tree.write("proc/self/cgroup", "0::/\n");
+  tree.write("proc/self/mountinfo", "30 24 0:26 /.. /sys/fs/cgroup ro - cgroup2 cgroup2 rw\n");
+  tree.write("proc/42/cgroup", "0::/../pods/app\n");
+  tree.write("sys/fs/cgroup/pods/cpu.max", "50000 100000\n");
+  tree.write("sys/fs/cgroup/pods/app/cpu.max", "max 100000\n");
+  const FsReader fs(tree.root());
+  const auto cg = probe_cgroup(fs, "/proc/42");
+  CHECK(cg.dir == "/sys/fs/cgroup/pods/app");
+  REQUIRE(cg.quota_cpus.has_value());
+  CHECK(*cg.quota_cpus == Approx(0.5));
+  SECTION("a '..' below the shared prefix is never followed") {
+    tree.write("proc/43/cgroup", "0::/../pods/../../etc\n");
+    const auto bad = probe_cgroup(fs, "/proc/43");
+    CHECK_FALSE(bad.quota_cpus.has_value());
+    CHECK(bad.dir.empty());
+  }
+}
+
+TEST_CASE("probe_cgroup never lends this process's limits to another one", "[probe][cgroup]") {
+  // A sidecar: the app's cgroup is outside the sidecar's namespace and mount, so the
+  // mount point (the sidecar's own cgroup, with its own 0.5-CPU quota) must not be read
+  // for the app; for the sidecar itself it is the right place.
+  TempTree tree;
+  REQUIRE(tree.ok());
+  tree.write("proc/self/cgroup", "0::/\n");
+  tree.write("proc/self/mountinfo", "30 24 0:26 / /sys/fs/cgroup ro - cgroup2 cgroup2 rw\n");
+  tree.write("proc/42/cgroup", "0::/../app-container\n");
+  tree.write("sys/fs/cgroup/cpu.max", "50000 100000\n");
+  const FsReader fs(tree.root());
+  const auto app = probe_cgroup(fs, "/proc/42");
+  CHECK_FALSE(app.quota_cpus.has_value());
+  CHECK(app.dir.empty());
+  REQUIRE_FALSE(app.warnings.empty());
+  CHECK(app.warnings.back().find("limits are unknown here") != std::string::npos);
+  CHECK(app.cpu_stat.reason.find("limits are unknown here") != std::string::npos);
+  const auto self = probe_cgroup(fs, "/proc/self");
+  REQUIRE(self.quota_cpus.has_value());
+  CHECK(*self.quota_cpus == Approx(0.5));
+}

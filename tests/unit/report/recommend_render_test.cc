@@ -258,7 +258,7 @@ TEST_CASE("text is for people; --explain adds the evidence table", "[recommend][
 }
 
 TEST_CASE("every listed format renders; others are refused", "[recommend][report]") {
-  CHECK(recommend_formats().size() == 7);
+  CHECK(recommend_formats().size() == 8);
   for (const auto f : recommend_formats()) {
     INFO(format_name(f));
     const auto text = render(typical(), f);
