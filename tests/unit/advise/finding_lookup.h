@@ -22,4 +22,8 @@ inline const Finding* one_of(const std::vector<Finding>& findings, const std::st
   return found.size() == 1 ? found.front() : nullptr;
 }
 
+/// The pointers point into `findings`: a temporary would leave them dangling.
+std::vector<const Finding*> all_of(std::vector<Finding>&&, const std::string&) = delete;
+const Finding* one_of(std::vector<Finding>&&, const std::string&) = delete;
+
 }  // namespace torchdiag::testing

@@ -338,7 +338,8 @@ TEST_CASE("the oversubscription finding names the usable count in its fix", "[ad
   CHECK(contains(f->message, "no OMP_NUM_THREADS/MKL_NUM_THREADS set"));
   auto unreadable = process(44, 2, 8, 2, 0.6);
   unreadable.env_error = "Permission denied";
-  const auto* g = one_of(judged({unreadable}).findings, "oversubscription");
+  const auto unreadable_report = judged({unreadable});
+  const auto* g = one_of(unreadable_report.findings, "oversubscription");
   REQUIRE(g != nullptr);
   CHECK(contains(g->message, "its environment could not be read"));
 }
@@ -428,7 +429,8 @@ TEST_CASE("multiple-openmp-runtimes needs two different OpenMP paths", "[advise]
     INFO(row.libs.size() << " libraries");
     auto p = process(70, 4, 3, 3, 0);
     p.threadpools = row.libs;
-    const auto* f = one_of(judged({p}).findings, "multiple-openmp-runtimes");
+    const auto report = judged({p});
+    const auto* f = one_of(report.findings, "multiple-openmp-runtimes");
     CHECK((f != nullptr) == row.fires);
     if (!f) continue;
     CHECK(f->severity == Severity::kCritical);
@@ -444,9 +446,11 @@ TEST_CASE("cfs-throttled for a cgroup that is throttled but not oversubscribed",
   CHECK(f->severity == Severity::kWarning);
   CHECK(f->message == "cgroup /q: 25% of CFS periods throttled during the watch");
   CHECK(f->fix == "run at most 2 busy thread(s) in this cgroup, or raise its CPU limit");
-  CHECK(all_of(judged({in_cgroup(process(80, 2, 1.5, 1.5, 0.02, 0.10), "/q")}).findings, "cfs-throttled").empty());
+  const auto at_threshold = judged({in_cgroup(process(80, 2, 1.5, 1.5, 0.02, 0.10), "/q")});
+  CHECK(all_of(at_threshold.findings, "cfs-throttled").empty());
   // Oversubscribed: the oversubscription finding already says it.
-  CHECK(all_of(judged({in_cgroup(process(80, 2, 8, 2, 0.5, 0.9), "/q")}).findings, "cfs-throttled").empty());
+  const auto oversubscribed = judged({in_cgroup(process(80, 2, 8, 2, 0.5, 0.9), "/q")});
+  CHECK(all_of(oversubscribed.findings, "cfs-throttled").empty());
 }
 
 TEST_CASE("watch findings come most severe first", "[advise][watch]") {
