@@ -150,8 +150,8 @@ std::string round_summary(int round, const WatchReport& r, const WatchCliOptions
                      o.textfile_dir.empty() ? "" : fmt::format(", wrote {}/{}", o.textfile_dir, kTextfileName));
 }
 
-/// Seconds left until `deadline` on the steady clock, sleeping in short steps; returns
-/// early when a stop signal arrived.
+/// Sleeps until `deadline` on the steady clock in short steps; returns early when a
+/// stop signal arrived.
 void sleep_until(std::chrono::steady_clock::time_point deadline, const std::atomic<bool>& stop) {
   while (!stop.load() && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));

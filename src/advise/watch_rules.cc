@@ -117,8 +117,8 @@ void judge_process(WatchedProcess& p) {
     p.verdict_reason = fmt::format("{:.2f} CPUs used, {:.2f} runnable threads", f.cpu_used_cpus, f.runnable_threads_mean);
   } else if (p.pool_threads < usable && f.cpu_used_cpus >= kBusyShare * p.pool_threads) {
     p.verdict = Verdict::kUndersubscribed;
-    p.verdict_reason = fmt::format("busy on {} pool thread(s) ({:.2f} CPUs used) while {} {} are free to use",
-                                   p.pool_threads, f.cpu_used_cpus, usable, usable == 1 ? "CPU" : "CPUs");
+    p.verdict_reason = fmt::format("busy on {} pool thread(s) ({:.2f} CPUs used) while {} threads are usable",
+                                   p.pool_threads, f.cpu_used_cpus, usable);
   } else {
     p.verdict = Verdict::kOk;
     p.verdict_reason = fmt::format("{:.1f} runnable threads on {} {}, {} of runnable time waiting",

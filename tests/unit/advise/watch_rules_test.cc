@@ -156,7 +156,7 @@ TEST_CASE("judge_process explains its verdict with the numbers", "[advise][watch
     auto p = with_omp_pool(process(3, 4, 2, 1.6, 0), 2);
     judge_process(p);
     REQUIRE(p.verdict == Verdict::kUndersubscribed);
-    CHECK(p.verdict_reason == "busy on 2 pool thread(s) (1.60 CPUs used) while 4 CPUs are free to use");
+    CHECK(p.verdict_reason == "busy on 2 pool thread(s) (1.60 CPUs used) while 4 threads are usable");
   }
 }
 
