@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "sys/fs_reader.h"
+#include "sys/unique_fd.h"
 #include "util/strings.h"
 
 namespace torchdiag::cli {
@@ -20,18 +21,6 @@ void usage_error(const std::string& message) { throw CommandError{kExitUsage, me
 void runtime_error(const std::string& message) { throw CommandError{kExitRuntime, message}; }
 
 namespace {
-
-/// Writes everything or returns the errno of the failure (0 on success).
-int write_all(int fd, const std::string& text) {
-  size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return n < 0 ? errno : EIO;
-    done += static_cast<size_t>(n);
-  }
-  return 0;
-}
 
 [[noreturn]] void cannot_write(const std::string& path, int err) {
   runtime_error(fmt::format("cannot write '{}': {}", is_stdout_path(path) ? "standard output" : path, std::strerror(err)));

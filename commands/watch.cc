@@ -6,7 +6,6 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
-#include <thread>
 #include <limits>
 
 #include <fmt/format.h>
@@ -18,6 +17,7 @@
 #include "report/openmetrics.h"
 #include "report/watch_render.h"
 #include "sys/atomic_file.h"
+#include "sys/clock.h"
 #include "sys/fs_reader.h"
 #include "sys/perf_open.h"
 #include "sys/stop_signals.h"
@@ -150,14 +150,6 @@ std::string round_summary(int round, const WatchReport& r, const WatchCliOptions
                      o.textfile_dir.empty() ? "" : fmt::format(", wrote {}/{}", o.textfile_dir, kTextfileName));
 }
 
-/// Sleeps until `deadline` on the steady clock in short steps; returns early when a
-/// stop signal arrived.
-void sleep_until(std::chrono::steady_clock::time_point deadline, const std::atomic<bool>& stop) {
-  while (!stop.load() && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-}
-
 void run_watch(const WatchCliOptions& o, int& exit_code) {
   const auto format = parse_format(o.format);
   if (!format || (*format != Format::kText && *format != Format::kJson && *format != Format::kOpenMetrics)) {
@@ -200,15 +192,13 @@ void run_watch(const WatchCliOptions& o, int& exit_code) {
   int rounds = 0;
   for (int round = 1; !signals.flag().load(); ++round) {
     rounds = round;
-    const auto start = std::chrono::steady_clock::now();
+    const double start = steady_now_s();
     try {
       note(round_summary(round, run_round(o, fs, wo, *format), o));
     } catch (const CommandError& e) {
       warn(fmt::format("round {} failed: {}; next round in {:g} s", round, e.message, o.every_s));
     }
-    sleep_until(start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                            std::chrono::duration<double>(o.every_s)),
-                signals.flag());
+    sleep_until(start + o.every_s, &signals.flag());
   }
   note(fmt::format("stopped by signal {} after round {}", signals.signal(), rounds));
 }

@@ -16,8 +16,6 @@ using namespace watch_limits;
 
 int usable_of(const WatchedProcess& p) { return std::max(1, p.capacity.usable_threads); }
 
-std::string pct(double share) { return fmt::format("{:.0f}%", 100.0 * share); }
-
 std::string who(const WatchedProcess& p) { return fmt::format("PID {} ({})", p.pid, p.comm); }
 
 Finding about(const WatchedProcess& p, std::string id, Severity s, std::string message, std::string fix) {
@@ -35,8 +33,8 @@ std::string cpus_word(int n) { return n == 1 ? "usable CPU" : "usable CPUs"; }
 std::string over_reason(double runnable, int usable, const std::string& limited_by, double wait,
                         const std::optional<double>& throttled) {
   std::vector<std::string> evidence;
-  if (wait > kWaitFraction) evidence.push_back(pct(wait) + " of runnable time waiting for a CPU");
-  if (throttled && *throttled > kThrottledFraction) evidence.push_back(pct(*throttled) + " of CFS periods throttled");
+  if (wait > kWaitFraction) evidence.push_back(percent(wait) + " of runnable time waiting for a CPU");
+  if (throttled && *throttled > kThrottledFraction) evidence.push_back(percent(*throttled) + " of CFS periods throttled");
   return fmt::format("{:.1f} runnable threads on {} {}{}: {}", runnable, usable, cpus_word(usable),
                      limited_by.empty() ? "" : " (" + limited_by + ")", join(evidence, ", "));
 }
@@ -122,7 +120,7 @@ void judge_process(WatchedProcess& p) {
   } else {
     p.verdict = Verdict::kOk;
     p.verdict_reason = fmt::format("{:.1f} runnable threads on {} {}, {} of runnable time waiting",
-                                   f.runnable_threads_mean, usable, cpus_word(usable), pct(f.runqueue_wait_fraction));
+                                   f.runnable_threads_mean, usable, cpus_word(usable), percent(f.runqueue_wait_fraction));
   }
 }
 
@@ -195,7 +193,7 @@ std::vector<Finding> watch_findings(const WatchReport& r) {
       out.push_back(about(p, "openmp-spin", p.verdict == Verdict::kOversubscribed ? Severity::kWarning : Severity::kInfo,
                      fmt::format("{}: {} of its CPU samples are in the OpenMP runtime's code (threads "
                                  "spinning at barriers and waiting for work, not computing)",
-                                 who(p), pct(*p.spin_fraction)),
+                                 who(p), percent(*p.spin_fraction)),
                      fmt::format("set OMP_NUM_THREADS to at most {} and OMP_WAIT_POLICY=passive in the "
                                  "environment of PID {}",
                                  usable, p.pid)));
@@ -238,7 +236,7 @@ std::vector<Finding> watch_findings(const WatchReport& r) {
     if (c.verdict != Verdict::kOversubscribed && c.throttled_fraction && *c.throttled_fraction > kThrottledFraction) {
       out.push_back(about(c, "cfs-throttled", Severity::kWarning,
                      fmt::format("cgroup {}: {} of CFS periods throttled during the watch", c.path,
-                                 pct(*c.throttled_fraction)),
+                                 percent(*c.throttled_fraction)),
                      fmt::format("run at most {} busy thread(s) in this cgroup, or raise its CPU limit",
                                  c.usable_threads)));
     }

@@ -1,8 +1,7 @@
 #include "probe/task_files.h"
 
-#include <chrono>
-
 #include "probe/process_status.h"
+#include "sys/clock.h"
 #include "sys/kernel_paths.h"
 #include "util/strings.h"
 
@@ -18,10 +17,6 @@ std::optional<long long> parse_count(std::string_view s) {
 long long status_count(const std::string& status, const char* name) {
   const auto v = status_field(status, name);
   return v ? parse_count(*v).value_or(0) : 0;
-}
-
-double steady_now_s() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
 /// One thread's files, or nullopt when its stat is gone or malformed.

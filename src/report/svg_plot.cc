@@ -136,6 +136,14 @@ std::string xml_escape(const std::string& text) {
   return escape_chars(text, {{'&', "&amp;"}, {'<', "&lt;"}, {'>', "&gt;"}, {'"', "&quot;"}, {'\'', "&apos;"}});
 }
 
+std::string svg_open(double width, double height) {
+  return fmt::format(
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0:.0f}\" "
+      "height=\"{1:.0f}\" viewBox=\"0 0 {0:.0f} {1:.0f}\" font-family=\"sans-serif\">\n"
+      "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n",
+      width, height);
+}
+
 std::string bench_to_svg(const BenchReport& r) {
   const auto cats = categories(r);
   const auto series = series_of(r, cats);
@@ -145,11 +153,7 @@ std::string bench_to_svg(const BenchReport& r) {
   const std::string rss = rss_panel(rss_y, kLeft + 2 * kPanelW + kGap + 40, r);
   const double height = rss.empty() ? legend_y + 20 * static_cast<double>(series.size()) + 30
                                     : rss_y + kPanelH + 50 + 16 * static_cast<double>(series.size());
-  std::string out = fmt::format(
-      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0:.0f}\" "
-      "height=\"{1:.0f}\" viewBox=\"0 0 {0:.0f} {1:.0f}\" font-family=\"sans-serif\">\n"
-      "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n",
-      width, height);
+  std::string out = svg_open(width, height);
   out += fmt::format("<text x=\"{:.1f}\" y=\"18\" font-size=\"13\" text-anchor=\"middle\">{}</text>\n", width / 2,
                      xml_escape(fmt::format("torchdiag bench, LibTorch {}, usable threads {}, {}", r.torch_version,
                                             r.context.capacity.usable_threads, r.date)));

@@ -14,8 +14,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string pct(double share) { return fmt::format("{:.0f}%", 100.0 * share); }
-
 json opt(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
 
 json text_or_null(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
@@ -79,7 +77,7 @@ std::string env_text(const WatchedProcess& p) {
 std::string throttle_text(const WatchedProcess& p) {
   if (!p.throttled_fraction) return "unavailable (" + p.throttle_source + ")";
   return fmt::format("{} of {} periods ({}), {:.2f} s, {}", p.throttled_periods, p.periods,
-                     pct(*p.throttled_fraction), p.throttled_s, p.throttle_source);
+                     percent(*p.throttled_fraction), p.throttled_s, p.throttle_source);
 }
 
 void process_text(const WatchedProcess& p, bool verbose, std::string& out) {
@@ -97,13 +95,13 @@ void process_text(const WatchedProcess& p, bool verbose, std::string& out) {
   line(out, "runnable threads", fmt::format("{:.2f} on average{}, ratio {:.2f} to usable", f.runnable_threads_mean,
                                             p.schedstat ? "" : " (sampled thread states)", p.oversubscription_ratio));
   line(out, "CPU used", fmt::format("{:.2f} CPUs", f.cpu_used_cpus));
-  line(out, "run-queue wait", pct(f.runqueue_wait_fraction) + " of runnable time");
+  line(out, "run-queue wait", percent(f.runqueue_wait_fraction) + " of runnable time");
   line(out, "context switches", fmt::format("{:.0f}/s involuntary, {:.0f}/s voluntary", f.involuntary_switches_per_s,
                                             f.voluntary_switches_per_s));
   line(out, "migrations", std::to_string(f.migrations));
   line(out, "CFS throttling", throttle_text(p));
-  if (p.pressure_some_fraction) line(out, "cgroup CPU pressure", pct(*p.pressure_some_fraction) + " of the window (some)");
-  line(out, "OpenMP spin", p.spin_fraction ? fmt::format("{} of {} CPU samples", pct(*p.spin_fraction), p.spin_samples)
+  if (p.pressure_some_fraction) line(out, "cgroup CPU pressure", percent(*p.pressure_some_fraction) + " of the window (some)");
+  line(out, "OpenMP spin", p.spin_fraction ? fmt::format("{} of {} CPU samples", percent(*p.spin_fraction), p.spin_samples)
                                            : "unavailable (" + p.spin_reason + ")");
   if (!p.threadpools.empty()) {
     std::vector<std::string> libs;
@@ -117,14 +115,14 @@ void process_text(const WatchedProcess& p, bool verbose, std::string& out) {
     line(out, i == 0 ? "thread groups" : "",
          fmt::format("{:>3} x {:<16} {:<7} {:5.2f} CPUs, {:5.2f} runnable, wait {:>4}, {:.0f} invol/s", g.threads,
                      g.name, to_string(g.kind), g.figures.cpu_used_cpus, g.figures.runnable_threads_mean,
-                     pct(g.figures.runqueue_wait_fraction), g.figures.involuntary_switches_per_s));
+                     percent(g.figures.runqueue_wait_fraction), g.figures.involuntary_switches_per_s));
   }
   if (shown < p.groups.size()) line(out, "", fmt::format("... {} more (-v shows all)", p.groups.size() - shown));
   if (verbose) {
     for (const auto& t : p.timeline) {
       line(out, &t == &p.timeline.front() ? "timeline" : "",
            fmt::format("t={:5.1f} s  runnable {:5.2f}  CPUs {:5.2f}  throttled {}", t.t_s, t.runnable,
-                       t.cpu_used_cpus, t.throttled ? pct(*t.throttled) : "-"));
+                       t.cpu_used_cpus, t.throttled ? percent(*t.throttled) : "-"));
     }
   }
   for (const auto& n : p.notes) line(out, "note", n);
@@ -337,8 +335,8 @@ std::string watch_live_table(const WatchReport& r, size_t max_rows) {
     const auto& p = *order[i];
     out += fmt::format("{:>8} {:<16.16} {:>7} {:>8.2f} {:>6} {:>6.2f} {:>6.2f} {:>9} {:>7}  {}\n", p.pid, p.comm,
                        p.threads, p.figures.runnable_threads_mean, p.capacity.usable_threads,
-                       p.oversubscription_ratio, p.figures.cpu_used_cpus, pct(p.figures.runqueue_wait_fraction),
-                       p.throttled_fraction ? pct(*p.throttled_fraction) : "-", to_string(p.verdict));
+                       p.oversubscription_ratio, p.figures.cpu_used_cpus, percent(p.figures.runqueue_wait_fraction),
+                       p.throttled_fraction ? percent(*p.throttled_fraction) : "-", to_string(p.verdict));
   }
   if (order.size() > max_rows) out += fmt::format("... and {} more\n", order.size() - max_rows);
   return out;
@@ -351,11 +349,7 @@ std::string watch_to_svg(const WatchReport& r) {
   const size_t rows = std::max<size_t>(1, (order.size() + cols - 1) / cols);
   const double width = static_cast<double>(cols) * (kMarginL + kPanelW + kMarginR);
   const double height = kTitleH + static_cast<double>(rows) * (kPanelH + kPanelGapY);
-  std::string out = fmt::format(
-      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0:.0f}\" "
-      "height=\"{1:.0f}\" viewBox=\"0 0 {0:.0f} {1:.0f}\" font-family=\"sans-serif\">\n"
-      "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n",
-      width, height);
+  std::string out = svg_open(width, height);
   out += fmt::format("<text x=\"{:.1f}\" y=\"20\" font-size=\"14\" text-anchor=\"middle\">{}</text>\n", width / 2,
                      xml_escape(fmt::format("torchdiag watch: {} process(es) over {:.0f} s, sampled every {:g} s",
                                             r.processes.size(), r.observed_s, r.interval_s)));

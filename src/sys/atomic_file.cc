@@ -36,12 +36,9 @@ std::string write_file_atomically(const std::string& dir, const std::string& nam
     ::unlinkat(dfd.get(), tmp.c_str(), 0);
     return why;
   };
-  size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::write(fd.get(), text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return fail(fmt::format("cannot write '{}/{}'", dir, tmp));
-    done += static_cast<size_t>(n);
+  if (const int err = write_all(fd.get(), text)) {
+    errno = err;
+    return fail(fmt::format("cannot write '{}/{}'", dir, tmp));
   }
   // The umask may have narrowed the mode; the collector runs as another user.
   if (::fchmod(fd.get(), 0644) != 0 || ::fsync(fd.get()) != 0) return fail(fmt::format("cannot write '{}/{}'", dir, tmp));

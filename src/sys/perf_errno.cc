@@ -19,12 +19,19 @@ const std::vector<std::string>& default_perf_events() {
   return events;
 }
 
-std::string explain_perf_errno(int err, int paranoid) {
+std::string explain_perf_errno(int err, int paranoid, bool other_process) {
+  const auto level = paranoid < 0 ? std::string("unknown") : std::to_string(paranoid);
   switch (err) {
     case EACCES:
+      // For another process the kernel also checks ptrace access to it.
+      if (other_process) {
+        return fmt::format("permission denied (EACCES): sampling another process needs its owner's user id "
+                           "(with perf_event_paranoid at most 2, here {}) or CAP_PERFMON and CAP_SYS_PTRACE",
+                           level);
+      }
       return fmt::format("permission denied (EACCES): perf_event_paranoid is {}; lower it "
                          "(sysctl kernel.perf_event_paranoid=1) or grant CAP_PERFMON",
-                         paranoid < 0 ? std::string("unknown") : std::to_string(paranoid));
+                         level);
     case EPERM:
       return "blocked (EPERM): a seccomp profile or missing capability denies perf_event_open "
              "(Docker's default profile does): run with --cap-add PERFMON or a seccomp profile "

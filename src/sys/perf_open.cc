@@ -39,7 +39,7 @@ PerfOpenResult PerfOpener::open(perf_event_attr& attr, const PerfOpenTarget& tar
   r.user_only = attr.exclude_kernel != 0;
   if (fd < 0) {
     r.error = errno;
-    r.reason = explain_perf_errno(r.error, paranoid_);
+    r.reason = explain_perf_errno(r.error, paranoid_, target.pid != 0);
     return r;
   }
   r.fd = static_cast<int>(fd);

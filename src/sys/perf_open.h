@@ -19,8 +19,9 @@ class FsReader;
 using PerfOpenFn = long (*)(void* attr, int pid, int cpu, int group_fd, unsigned long flags);
 
 /// What an errno from perf_event_open means here, with the fix. `paranoid` is
-/// /proc/sys/kernel/perf_event_paranoid (or a negative number when unknown).
-std::string explain_perf_errno(int err, int paranoid);
+/// /proc/sys/kernel/perf_event_paranoid (or a negative number when unknown);
+/// `other_process` when the event was for a task of another process.
+std::string explain_perf_errno(int err, int paranoid, bool other_process = false);
 
 /// perf_event_open(2)'s `pid`, `cpu` and `group_fd` arguments.
 struct PerfOpenTarget {
@@ -34,7 +35,7 @@ struct PerfOpenResult {
   int fd = -1;             ///< the event, close-on-exec; -1 on failure
   bool user_only = false;  ///< opened with exclude_kernel = 1
   int error = 0;           ///< errno of the last attempt when fd < 0, else 0
-  std::string reason;      ///< explain_perf_errno(error, paranoid) when fd < 0, else ""
+  std::string reason;      ///< explain_perf_errno(error, paranoid, pid != 0) when fd < 0, else ""
   bool ok() const { return fd >= 0; }
 };
 

@@ -156,14 +156,8 @@ int PerfSampler::open_one(const PerfOpenTarget& target, size_t data_pages, std::
   const auto opened = opener_->open(attr, target);
   user_only_ = opener_->user_only();
   if (!opened.ok()) {
-    why = "cpu-clock sampling: " + opened.reason;
-    if (target.pid != 0 && opened.error == EACCES) {
-      // For another process the kernel also checks ptrace access to it.
-      why = fmt::format("cpu-clock sampling of thread {}: permission denied (EACCES): sampling another "
-                        "process needs its owner's user id (with perf_event_paranoid at most 2, here {}) "
-                        "or CAP_PERFMON and CAP_SYS_PTRACE",
-                        target.pid, options_.paranoid < 0 ? std::string("unknown") : std::to_string(options_.paranoid));
-    }
+    why = (target.pid ? fmt::format("cpu-clock sampling of thread {}: ", target.pid) : "cpu-clock sampling: ") +
+          opened.reason;
     return opened.error ? opened.error : -1;
   }
   const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));

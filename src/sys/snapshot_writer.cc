@@ -97,17 +97,6 @@ UniqueFd open_dirs(int top, const std::vector<std::string>& parts, size_t n, con
   return cur;
 }
 
-bool write_all(int fd, const std::string& content) {
-  size_t done = 0;
-  while (done < content.size()) {
-    const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    done += static_cast<size_t>(n);
-  }
-  return true;
-}
-
 /// Writes one entry of the tree ("/proc/self/status", or "/sys/x/" for a directory).
 std::string write_entry(int top, const std::string& dest, const std::string& path, const std::string* content,
                         bool force) {
@@ -133,7 +122,7 @@ std::string write_entry(int top, const std::string& dest, const std::string& pat
                        errno == EEXIST ? "it already exists (something was put there during the copy)"
                                        : std::strerror(errno));
   }
-  if (!write_all(f.get(), *content) || ::close(f.release()) != 0) {
+  if (write_all(f.get(), *content) != 0 || ::close(f.release()) != 0) {
     return fmt::format("cannot write '{}': {}", shown, std::strerror(errno));
   }
   return "";

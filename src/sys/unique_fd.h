@@ -1,7 +1,9 @@
 #pragma once
-// A file descriptor that closes itself.
+// A file descriptor that closes itself, and writing a whole buffer to one.
 #include <unistd.h>
 
+#include <cerrno>
+#include <string_view>
 #include <utility>
 
 namespace torchdiag {
@@ -33,5 +35,18 @@ class UniqueFd {
  private:
   int fd_;
 };
+
+/// Writes all of `text` to `fd`, retrying after EINTR and short writes. Returns 0, or
+/// the errno of the failure (EIO when write returned 0).
+inline int write_all(int fd, std::string_view text) {
+  size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return n < 0 ? errno : EIO;
+    done += static_cast<size_t>(n);
+  }
+  return 0;
+}
 
 }  // namespace torchdiag

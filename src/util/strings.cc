@@ -6,6 +6,8 @@
 #include <cmath>
 #include <cstdlib>
 
+#include <fmt/format.h>
+
 namespace torchdiag {
 
 std::string_view trim(std::string_view s) {
@@ -71,6 +73,8 @@ std::string last_line(std::string_view text) {
   const auto lines = split(trim(text), '\n');
   return std::string(trim(lines.back()));
 }
+
+std::string percent(double share) { return fmt::format("{:.0f}%", 100.0 * share); }
 
 std::string join(const std::vector<std::string>& parts, std::string_view sep) {
   std::string out;

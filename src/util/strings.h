@@ -56,6 +56,9 @@ struct CharEscape {
 /// `text` with each character found in `escapes` replaced (the others kept).
 std::string escape_chars(std::string_view text, std::initializer_list<CharEscape> escapes);
 
+/// A share as a whole percentage: 0.734 -> "73%".
+std::string percent(double share);
+
 /// Joins the parts with `sep`.
 std::string join(const std::vector<std::string>& parts, std::string_view sep);
 

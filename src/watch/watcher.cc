@@ -4,11 +4,9 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <map>
 #include <memory>
 #include <optional>
-#include <thread>
 
 #include <fmt/format.h>
 
@@ -20,6 +18,7 @@
 #include "probe/inspect_probe.h"
 #include "probe/pod_identity.h"
 #include "probe/task_files.h"
+#include "sys/clock.h"
 #include "sys/perf_open.h"
 #include "sys/perf_sampler.h"
 #include "sys/threadpool_libs.h"
@@ -113,7 +112,7 @@ std::optional<long long> read_pressure_total(const FsReader& fs, const std::stri
   return p ? std::optional<long long>(p->some_total_us) : std::nullopt;
 }
 
-void set_up(const FsReader& fs, Tracked& t, const WatchOptions& o) {
+void set_up(const FsReader& fs, Tracked& t, const WatchOptions& o, TopologyCache& topology) {
   auto& p = t.out;
   const auto& g = t.target;
   p.pid = g.pid;
@@ -127,7 +126,7 @@ void set_up(const FsReader& fs, Tracked& t, const WatchOptions& o) {
     if (lib.api == PoolApi::kOpenmp) t.maps_openmp = true;
     if (lib.api == PoolApi::kBlas) t.maps_blas = true;
   }
-  const auto facts = probe_inspect(fs, g.pid);
+  const auto facts = probe_inspect(fs, g.pid, &topology);
   p.capacity = compute_capacity(facts.cpu, facts.cgroup);
   p.quota_cpus = facts.cgroup.quota_cpus;
   p.affinity_cpus = affinity_count(facts.cpu, facts.cgroup);
@@ -346,19 +345,6 @@ WatchedProcess finish(const FsReader& fs, Tracked& t, double t_end) {
   return p;
 }
 
-/// Sleeps until `deadline` (steady seconds) in short steps, returning early when
-/// asked to stop. True when it was asked to stop.
-bool sleep_until(double deadline, const std::atomic<bool>* stop) {
-  while (true) {
-    if (stop && stop->load()) return true;
-    const double now =
-        std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-    if (now >= deadline) return false;
-    const double step = std::min(0.05, deadline - now);
-    std::this_thread::sleep_for(std::chrono::duration<double>(step));
-  }
-}
-
 WatchReport report_of(std::vector<WatchedProcess> processes, const WatchOptions& o, double observed) {
   WatchReport r;
   r.duration_s = o.duration_s;
@@ -388,10 +374,11 @@ WatchReport watch_processes(const FsReader& fs, const std::vector<WatchTarget>& 
                             const WatchOptions& o, WatchObserver* observer) {
   const double hz = clock_ticks_per_s();
   std::vector<Tracked> tracked(targets.size());
+  TopologyCache topology;
   for (size_t i = 0; i < targets.size(); ++i) {
     auto& t = tracked[i];
     t.target = targets[i];
-    set_up(fs, t, o);
+    set_up(fs, t, o, topology);
   }
   double t0 = 0;
   for (auto& t : tracked) {
@@ -412,7 +399,7 @@ WatchReport watch_processes(const FsReader& fs, const std::vector<WatchTarget>& 
     if (t0 == 0) t0 = t.prev.t_s;
   }
   if (t0 == 0) {
-    t0 = std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+    t0 = steady_now_s();
   }
   const int intervals = std::max(1, static_cast<int>(o.duration_s / o.interval_s + 0.5));
   double last = t0;
