@@ -13,6 +13,7 @@
 #include "commands.h"
 #include "common.h"
 #include "probe/inspect_probe.h"
+#include "probe/node_facts.h"
 #include "report/bench_json.h"
 #include "report/bench_text.h"
 #include "report/format.h"
@@ -68,12 +69,13 @@ BenchReport make_report(const FsReader& fs) {
   BenchReport report;
   report.context = probe_inspect(fs);
   report.context.capacity = compute_capacity(report.context.cpu, report.context.cgroup);
+  report.context.node = probe_node(fs, paths::proc_dir(), report.context.cgroup.path);
   char host[256] = {};
   ::gethostname(host, sizeof host - 1);
   report.host = host;
   report.date = utc_now_iso8601();
-  const auto gov = fs.read(paths::kGovernorCpu0);
-  report.governor = gov.ok() ? std::string(trim(gov.text)) : "";
+  const auto& frequency = report.context.node->frequency;
+  report.governor = frequency.ok() && !frequency.value->empty() ? frequency.value->front().governor : "";
   if (!report.governor.empty() && report.governor != "performance") {
     report.warnings.push_back({"governor-not-performance", "CPU frequency governor is '" + report.governor +
                                                                "', not 'performance': latencies may drift with clock changes"});

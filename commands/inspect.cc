@@ -12,6 +12,7 @@
 #include "commands.h"
 #include "common.h"
 #include "probe/inspect_probe.h"
+#include "probe/node_facts.h"
 #include "probe/perf_capability.h"
 #include "probe/process_probe.h"
 #include "probe/torch_probe.h"
@@ -65,15 +66,24 @@ void run_inspect(const InspectOptions& o, int& exit_code) {
     check_pid(fs, o.pid);
     pid = o.pid;
   }
+  const auto report = collect_inspect(fs, pid, !o.no_torch, o.engine_threads);
+  write_output(render(report, *format, o.verbose), o.output);
+  if (o.check && has_problem(report.findings)) exit_code = kExitFindings;
+}
+
+}  // namespace
+
+InspectReport collect_inspect(const FsReader& fs, std::optional<int> pid, bool with_torch, int engine_threads) {
   auto report = probe_inspect(fs, pid);
   report.capacity = compute_capacity(report.cpu, report.cgroup);
+  report.node = probe_node(fs, paths::proc_dir(pid.value_or(0)), report.cgroup.path);
   if (pid) {
     report.process = probe_process(fs, *pid);
     if (report.process->comm.empty() && !fs.is_dir(paths::proc_dir(*pid))) {
       runtime_error(fmt::format("--pid {}: the process exited while being read", *pid));
     }
   }
-  if (!o.no_torch) {
+  if (with_torch) {
     TorchFacts t;
     if (!fs.is_live()) t.reason = "not run under --root (a snapshot has no LibTorch to ask)";
     else if (pid) t.reason = "not run for --pid (the thread pools mapped into the process are listed)";
@@ -81,12 +91,9 @@ void run_inspect(const InspectOptions& o, int& exit_code) {
     report.torch = t;
   }
   if (!pid) report.profiling = probe_perf_capability(fs);
-  report.findings = diagnose(report, DiagnoseOptions{o.engine_threads});
-  write_output(render(report, *format, o.verbose), o.output);
-  if (o.check && has_problem(report.findings)) exit_code = kExitFindings;
+  report.findings = diagnose(report, DiagnoseOptions{engine_threads});
+  return report;
 }
-
-}  // namespace
 
 void add_inspect(CLI::App& app, int& exit_code) {
   auto o = std::make_shared<InspectOptions>();

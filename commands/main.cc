@@ -49,6 +49,7 @@ int main(int argc, char** argv) {
   add_bench(app, exit_code);
   add_recommend(app, exit_code);
   add_watch(app, exit_code);
+  add_diff(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -11,6 +11,7 @@
 #include "common.h"
 #include "probe/env_probe.h"
 #include "probe/inspect_probe.h"
+#include "probe/node_facts.h"
 #include "sys/environment.h"
 #include "sys/kernel_paths.h"
 #include "sys/snapshot_writer.h"
@@ -36,7 +37,8 @@ void run_snapshot(const SnapshotOptions& o) {
   std::vector<std::string> reads;
   FsReader live;
   live.record_reads_into(&reads);
-  probe_inspect(live);
+  const auto facts = probe_inspect(live);
+  probe_node(live, paths::proc_dir(), facts.cgroup.path);
   live.read(paths::proc_dir() + "/status");  // affinity for --root
   // Only the thread-related variables: the rest of an environment may hold secrets.
   const auto env = filter_thread_env(live_environment());

@@ -153,6 +153,39 @@ void check_cgroup_warnings(const InspectReport& r, std::vector<Finding>& out) {
   }
 }
 
+/// SSBD (or an indirect-branch mitigation) forced on by the kernel for every thread,
+/// which seccomp filters trigger where spec_store_bypass_disable=seccomp applies.
+void check_speculation(const InspectReport& r, std::vector<Finding>& out) {
+  if (!r.node) return;
+  const auto& n = *r.node;
+  const auto forced = [](const Fact<std::string>& f, std::string_view word) {
+    return f.ok() && f.value->find(word) != std::string::npos;
+  };
+  const bool ssb = forced(n.speculation_store_bypass, "force mitigated");
+  const bool ib = forced(n.speculation_indirect_branch, "force disabled");
+  if (!ssb && !ib) return;
+  std::vector<std::string> lines;
+  if (ssb) lines.push_back("Speculation_Store_Bypass: " + *n.speculation_store_bypass.value);
+  if (ib) lines.push_back("SpeculationIndirectBranch: " + *n.speculation_indirect_branch.value);
+  const bool seccomp = n.seccomp_mode.ok() && *n.seccomp_mode.value == 2;
+  const std::string kernel = n.kernel_release.ok() ? "kernel " + *n.kernel_release.value : "this kernel";
+  std::string cause =
+      seccomp ? fmt::format("the process runs under a seccomp filter, and {} forces the mitigation on every seccomp-"
+                            "filtered thread (spec_store_bypass_disable=seccomp / spectre_v2_user=seccomp, the "
+                            "default before Linux 5.16)", kernel)
+              : "the process (or a parent) forced it with prctl(PR_SET_SPECULATION_CTRL)";
+  out.push_back(make(
+      "speculation-mitigation-forced", Severity::kWarning,
+      fmt::format("a speculation mitigation is forced on for every thread ({}): {}; memory-bound code such as "
+                  "index_select and embedding lookups can run markedly slower",
+                  join(lines, ", "), cause),
+      seccomp ? "boot the node with spec_store_bypass_disable=prctl spectre_v2_user=prctl (the default since 5.16), "
+                "or run the container with a seccomp profile whose \"flags\" include "
+                "\"SECCOMP_FILTER_FLAG_SPEC_ALLOW\"; weigh the security trade-off first"
+              : "find what calls prctl(PR_SET_SPECULATION_CTRL, ..., PR_SPEC_FORCE_DISABLE) and drop it if the "
+                "isolation is not needed"));
+}
+
 }  // namespace
 
 std::optional<int> parse_thread_count(std::string_view value) {
@@ -174,6 +207,7 @@ std::vector<Finding> diagnose(const InspectReport& report, const DiagnoseOptions
   check_smt(report, out);
   check_torch(report, options, out);
   check_cgroup_warnings(report, out);
+  check_speculation(report, out);
   std::stable_sort(out.begin(), out.end(), [](const Finding& a, const Finding& b) {
     return static_cast<int>(a.severity) > static_cast<int>(b.severity);
   });

@@ -28,7 +28,8 @@ BenchRow row_from_worker_result(const BenchSpec& spec, const WorkerResult& resul
   }
   row.iterations = static_cast<int64_t>(samples.size());
   row.items_per_op = result.items_per_op;
-  row.latency = compute_latency_stats(samples);
+  row.samples_s = keep_evenly(samples, kKeptSamples);
+  row.latency = compute_latency_stats(std::move(samples));
   row.throughput_per_s = wall > 0 ? static_cast<double>(row.iterations * row.items_per_op) / wall : 0;
   row.intra_op_threads = result.intra_op_threads;
   row.interop_threads = result.interop_threads;

@@ -15,6 +15,14 @@ double percentile_sorted(const std::vector<double>& sorted, double q) {
   return sorted[lo] + (sorted[hi] - sorted[lo]) * frac;
 }
 
+std::vector<double> keep_evenly(const std::vector<double>& values, size_t n) {
+  if (values.size() <= n) return values;
+  std::vector<double> out;
+  out.reserve(n);
+  for (size_t i = 0; i < n; ++i) out.push_back(values[i * values.size() / n]);
+  return out;
+}
+
 LatencyStats compute_latency_stats(std::vector<double> samples) {
   LatencyStats s;
   if (samples.empty()) return s;

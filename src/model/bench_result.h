@@ -92,6 +92,9 @@ struct AllocatorComparison {
   double p50_ratio = 0;
 };
 
+/// Per-call latencies a bench row keeps for later comparison (JSON `latency_samples_s`).
+inline constexpr size_t kKeptSamples = 10000;
+
 /// `total` divided by `ops` calls; 0 when there were none.
 inline double per_op(double total, int64_t ops) { return ops > 0 ? total / static_cast<double>(ops) : 0; }
 
@@ -104,6 +107,9 @@ struct BenchRow {
   int64_t iterations = 0;          ///< timed calls over all streams and repetitions
   int64_t items_per_op = 1;
   LatencyStats latency;
+  /// Per-call latencies, seconds, in call order (streams one after another); at most
+  /// kKeptSamples, evenly strided when there were more. `torchdiag diff` tests on them.
+  std::vector<double> samples_s;
   double throughput_per_s = 0;     ///< items per second, total over streams
   std::optional<double> speedup_vs_current;  ///< current p50 / this p50
   bool best = false;
@@ -123,7 +129,7 @@ struct BenchReport {
   std::string torch_version;
   std::string host;
   std::string date;                ///< UTC, ISO 8601
-  std::string governor;            ///< scaling governor of cpu0, "" when unknown
+  std::string governor;            ///< scaling governor of the first online CPU (context.node), "" when unknown
   std::vector<BenchRow> rows;
   std::vector<AllocatorComparison> comparisons;
   std::vector<Warning> warnings;

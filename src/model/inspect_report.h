@@ -8,6 +8,7 @@
 #include "model/cpu_facts.h"
 #include "model/env_facts.h"
 #include "model/finding.h"
+#include "model/node_facts.h"
 #include "model/perf_capability.h"
 #include "model/torch_facts.h"
 
@@ -26,6 +27,7 @@ struct InspectReport {
   std::optional<TorchFacts> torch;  ///< absent with --no-torch
   std::optional<ProcessFacts> process;  ///< set for `inspect --pid`
   std::optional<PerfCapability> profiling;  ///< perf counters and sampling here
+  std::optional<NodeFacts> node;  ///< kernel, CPU model, mitigations, runtime: inspect and bench only
   std::vector<Finding> findings;
 };
 

@@ -118,15 +118,6 @@ ProcessSample sample_process(const FsReader& fs, int pid, unsigned long long sta
   return out;
 }
 
-std::string printable(std::string_view text) {
-  std::string out(text);
-  for (auto& c : out) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) c = '?';
-  }
-  return out;
-}
-
 std::string format_cmdline(std::string_view raw, size_t max_bytes) {
   while (!raw.empty() && raw.back() == '\0') raw.remove_suffix(1);
   std::string out;

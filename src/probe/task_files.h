@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "sys/fs_reader.h"
+#include "util/strings.h"
 
 namespace torchdiag {
 
@@ -78,10 +79,6 @@ struct SampleFiles {
 /// the process's stat shows another start time, or is gone, `gone` is set.
 ProcessSample sample_process(const FsReader& fs, int pid, unsigned long long start_ticks,
                              SampleFiles& files);
-
-/// `text` with every byte below 0x20 and 0x7f replaced by '?' (a name shown on a
-/// terminal must not move the cursor or change colours).
-std::string printable(std::string_view text);
 
 /// /proc/PID/cmdline: NUL-separated arguments joined by spaces, printable, cut at
 /// `max_bytes` with "..." appended.

@@ -82,11 +82,13 @@ json bench_row_to_json(const BenchRow& r) {
     j["cv"] = r.latency.cv;
     j["outliers"] = r.latency.outliers;
     j["throughput_per_s"] = r.throughput_per_s;
+    j["latency_samples_s"] = r.samples_s;
   } else {
     j["latency_s"] = nullptr;
     j["cv"] = nullptr;
     j["outliers"] = nullptr;
     j["throughput_per_s"] = nullptr;
+    j["latency_samples_s"] = json::array();
   }
   j["speedup_vs_current"] = opt(r.speedup_vs_current);
   j["best"] = r.best;

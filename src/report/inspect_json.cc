@@ -90,6 +90,64 @@ json process_json(const ProcessFacts& p) {
           {"error", p.error.empty() ? json(nullptr) : json(p.error)}};
 }
 
+json text_fact(const Fact<std::string>& f, const std::string& key, json& unavailable) {
+  return fact_json(f, key, unavailable, [](const std::string& v) { return json(v); });
+}
+
+json text_or_null(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
+
+json opt_khz(const std::optional<long long>& v) { return v ? json(*v) : json(nullptr); }
+
+json node_json(const NodeFacts& n, const EnvFacts& env, json& unavailable) {
+  const auto strings = [](const std::vector<std::string>& v) { return json(v); };
+  json frequency = fact_json(n.frequency, "node.cpu.frequency", unavailable, [](const std::vector<CpuFrequency>& cpus) {
+    json groups = json::array();
+    for (const auto& g : group_frequencies(cpus)) {
+      groups.push_back({{"cpus", format_cpu_list(g.cpus)}, {"governor", text_or_null(g.governor)},
+                        {"driver", text_or_null(g.driver)}, {"min_khz", opt_khz(g.min_khz)},
+                        {"max_khz", opt_khz(g.max_khz)}, {"cur_khz_min", opt_khz(g.cur_khz_min)},
+                        {"cur_khz_max", opt_khz(g.cur_khz_max)}});
+    }
+    return groups;
+  });
+  const auto& c = n.container;
+  return {
+      {"kernel",
+       {{"release", text_fact(n.kernel_release, "node.kernel.release", unavailable)},
+        {"version", text_fact(n.kernel_version, "node.kernel.version", unavailable)},
+        {"boot_flags", fact_json(n.boot_flags, "node.kernel.boot_flags", unavailable, strings)}}},
+      {"os", text_fact(n.os, "node.os", unavailable)},
+      {"cpu",
+       {{"model", text_fact(n.cpu_model, "node.cpu.model", unavailable)},
+        {"vendor", text_fact(n.cpu_vendor, "node.cpu.vendor", unavailable)},
+        {"family_model", text_fact(n.cpu_family_model, "node.cpu.family_model", unavailable)},
+        {"microcode", text_fact(n.microcode, "node.cpu.microcode", unavailable)},
+        {"flags", fact_json(n.cpu_flags, "node.cpu.flags", unavailable, strings)},
+        {"hypervisor", text_fact(n.hypervisor, "node.cpu.hypervisor", unavailable)},
+        {"frequency", frequency},
+        {"pstate", text_fact(n.pstate, "node.cpu.pstate", unavailable)},
+        {"smt_control", text_fact(n.smt_control, "node.cpu.smt_control", unavailable)}}},
+      {"vulnerabilities", fact_json(n.vulnerabilities, "node.vulnerabilities", unavailable,
+                                    [](const std::map<std::string, std::string>& v) { return json(v); })},
+      {"process",
+       {{"speculation_store_bypass", text_fact(n.speculation_store_bypass, "node.process.speculation_store_bypass", unavailable)},
+        {"speculation_indirect_branch",
+         text_fact(n.speculation_indirect_branch, "node.process.speculation_indirect_branch", unavailable)},
+        {"seccomp_mode", count(n.seccomp_mode, "node.process.seccomp_mode", unavailable)}}},
+      {"container",
+       {{"runtime", text_or_null(c.runtime)},
+        {"hints", c.hints},
+        {"kube_qos", text_or_null(c.kube_qos)},
+        {"pod_uid", text_or_null(c.pod_uid)},
+        {"cgroup_namespace", fact_json(c.cgroup_namespace, "node.container.cgroup_namespace", unavailable,
+                                       [](bool v) { return json(v); })},
+        {"downward_api", env.pod}}},
+      {"thp",
+       {{"enabled", text_fact(n.thp_enabled, "node.thp.enabled", unavailable)},
+        {"defrag", text_fact(n.thp_defrag, "node.thp.defrag", unavailable)}}},
+      {"sched", n.sched_tunables}};
+}
+
 }  // namespace
 
 json inspect_to_json(const InspectReport& r) {
@@ -103,6 +161,7 @@ json inspect_to_json(const InspectReport& r) {
   j["env"] = r.env.vars;
   j["env_source"] = r.env.source;
   if (!r.env.error.empty()) unavailable["env"] = {{"reason", r.env.error}, {"path", r.env.source}};
+  if (r.node) j["node"] = node_json(*r.node, r.env, unavailable);
   if (r.torch) j["torch"] = wire::torch_facts_to_json(*r.torch);
   if (r.process) j["process"] = process_json(*r.process);
   if (r.profiling) {

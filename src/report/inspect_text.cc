@@ -142,6 +142,93 @@ void profiling_section(const PerfCapability& p, std::string& out) {
                                                  : "unavailable: " + p.hardware_reason);
 }
 
+std::string khz_range(const std::optional<long long>& lo, const std::optional<long long>& hi) {
+  const auto mhz = [](const std::optional<long long>& v) { return v ? fmt::format("{}", *v / 1000) : std::string("?"); };
+  return fmt::format("{}-{} MHz", mhz(lo), mhz(hi));
+}
+
+std::string frequency_text(const Fact<std::vector<CpuFrequency>>& f) {
+  if (!f.ok()) return f.why();
+  std::vector<std::string> parts;
+  for (const auto& g : group_frequencies(*f.value)) {
+    std::string part = fmt::format("CPUs {}: {}, {}, {}", format_cpu_list(g.cpus),
+                                   g.governor.empty() ? "governor ?" : g.governor, g.driver.empty() ? "driver ?" : g.driver,
+                                   khz_range(g.min_khz, g.max_khz));
+    if (g.cur_khz_min) part += ", now " + khz_range(g.cur_khz_min, g.cur_khz_max);
+    parts.push_back(part);
+  }
+  return parts.empty() ? "no CPUs" : join(parts, "\n" + std::string(25, ' '));
+}
+
+/// "12 listed: 3 vulnerable, 7 mitigated, 2 not affected".
+std::string vulnerabilities_summary(const std::map<std::string, std::string>& v) {
+  int vulnerable = 0, mitigated = 0, unaffected = 0, other = 0;
+  for (const auto& [name, state] : v) {
+    if (starts_with(state, "Vulnerable")) ++vulnerable;
+    else if (starts_with(state, "Mitigation")) ++mitigated;
+    else if (starts_with(state, "Not affected")) ++unaffected;
+    else ++other;
+  }
+  std::string out = fmt::format("{} listed: {} vulnerable, {} mitigated, {} not affected", v.size(), vulnerable,
+                                mitigated, unaffected);
+  return other ? out + fmt::format(", {} other", other) : out;
+}
+
+void node_section(const NodeFacts& n, const EnvFacts& env, bool verbose, std::string& out) {
+  const auto list = [](const Fact<std::vector<std::string>>& f, const char* none) {
+    return !f.ok() ? f.why() : f.value->empty() ? std::string(none) : join(*f.value, " ");
+  };
+  out += "Node\n";
+  line(out, "kernel", n.kernel_release.ok() ? *n.kernel_release.value : n.kernel_release.why());
+  if (verbose) line(out, "kernel build", show(n.kernel_version));
+  line(out, "boot flags", list(n.boot_flags, "none that change scheduling or mitigations"));
+  line(out, "OS (this container)", show(n.os));
+  line(out, "CPU model", show(n.cpu_model));
+  line(out, "CPU", n.cpu_vendor.ok() || n.cpu_family_model.ok()
+                       ? fmt::format("{} {}, microcode {}", n.cpu_vendor.value.value_or("?"),
+                                     n.cpu_family_model.value.value_or(""), n.microcode.value.value_or("?"))
+                       : n.cpu_vendor.why());
+  line(out, "CPU flags", list(n.cpu_flags, "none of the vector or mitigation flags checked"));
+  line(out, "hypervisor", show(n.hypervisor));
+  line(out, "frequency", frequency_text(n.frequency));
+  if (n.pstate.ok()) line(out, "pstate driver", *n.pstate.value);
+  line(out, "SMT control", show(n.smt_control));
+  if (!n.vulnerabilities.ok()) {
+    line(out, "vulnerabilities", n.vulnerabilities.why());
+  } else {
+    line(out, "vulnerabilities", vulnerabilities_summary(*n.vulnerabilities.value) + (verbose ? "" : " (-v lists them)"));
+    if (verbose) {
+      for (const auto& [name, state] : *n.vulnerabilities.value) line(out, "  " + name, state);
+    }
+  }
+  line(out, "spec. store bypass", show(n.speculation_store_bypass));
+  line(out, "indirect branch spec.", show(n.speculation_indirect_branch));
+  const char* seccomp[] = {"off", "strict", "filter"};
+  line(out, "seccomp", n.seccomp_mode.ok() && *n.seccomp_mode.value >= 0 && *n.seccomp_mode.value <= 2
+                           ? fmt::format("{} ({})", seccomp[*n.seccomp_mode.value], *n.seccomp_mode.value)
+                           : show(n.seccomp_mode));
+  const auto& c = n.container;
+  line(out, "container runtime", (c.runtime.empty() ? std::string("none detected") : c.runtime) +
+                                     (c.hints.empty() ? "" : " (" + join(c.hints, "; ") + ")"));
+  if (!c.kube_qos.empty() || !c.pod_uid.empty()) {
+    line(out, "Kubernetes pod", fmt::format("QoS {}, UID {}", c.kube_qos.empty() ? "?" : c.kube_qos,
+                                            c.pod_uid.empty() ? "?" : c.pod_uid));
+  }
+  line(out, "cgroup namespace", c.cgroup_namespace.ok() ? (*c.cgroup_namespace.value ? "yes" : "no")
+                                                        : c.cgroup_namespace.why());
+  for (const auto& [k, v] : env.pod) line(out, k, v);
+  line(out, "transparent hugepages",
+       fmt::format("enabled {}, defrag {}", n.thp_enabled.ok() ? *n.thp_enabled.value : n.thp_enabled.why(),
+                   n.thp_defrag.ok() ? *n.thp_defrag.value : n.thp_defrag.why()));
+  if (n.sched_tunables.empty()) {
+    line(out, "sched tunables", "none exposed");
+  } else {
+    std::vector<std::string> parts;
+    for (const auto& [k, v] : n.sched_tunables) parts.push_back(k + "=" + v);
+    line(out, "sched tunables", join(parts, " "));
+  }
+}
+
 }  // namespace
 
 std::string inspect_to_text(const InspectReport& r, bool verbose) {
@@ -152,6 +239,7 @@ std::string inspect_to_text(const InspectReport& r, bool verbose) {
   cgroup_section(r.cgroup, out);
   capacity_section(r, out);
   env_section(r.env, out);
+  if (r.node) node_section(*r.node, r.env, verbose, out);
   if (r.torch) torch_section(*r.torch, verbose, out);
   if (r.profiling) profiling_section(*r.profiling, out);
   append_findings_text(r.findings, "thread settings fit this container", out);

@@ -220,4 +220,13 @@ std::string escape_chars(std::string_view text, std::initializer_list<CharEscape
   return out;
 }
 
+std::string printable(std::string_view text) {
+  std::string out(text);
+  for (auto& c : out) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) c = '?';
+  }
+  return out;
+}
+
 }  // namespace torchdiag

@@ -32,6 +32,10 @@ std::string last_line(std::string_view text);
 /// unchanged), so output built from arbitrary bytes is valid UTF-8.
 std::string sanitize_utf8(std::string_view text);
 
+/// `text` with every byte below 0x20 and 0x7f replaced by '?' (a name shown on a
+/// terminal must not move the cursor or change colours).
+std::string printable(std::string_view text);
+
 /// Bytes as lower-case hex ("\x01\xff" -> "01ff"), and back (nullopt on odd length or a
 /// non-hex digit).
 std::string hex_encode(std::string_view bytes);

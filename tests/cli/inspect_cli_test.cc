@@ -209,3 +209,32 @@ TEST_CASE("snapshot captures what inspect reads and inspect --root reproduces it
   CHECK(run_torchdiag({"snapshot", "--force", dir}).exit_code == 0);
   std::system(("rm -rf " + dir).c_str());
 }
+
+TEST_CASE("inspect --pid reports the target's own seccomp and speculation lines", "[inspect]") {
+  // The child installs an allow-everything seccomp filter, so its Seccomp line (2) differs
+  // from torchdiag's own (0 here).
+  Child child({"/usr/bin/python3", "-c",
+               "import ctypes, struct, time\n"
+               "libc = ctypes.CDLL(None, use_errno=True)\n"
+               "insn = ctypes.create_string_buffer(struct.pack('HBBI', 0x06, 0, 0, 0x7fff0000))\n"
+               "class Prog(ctypes.Structure):\n"
+               "    _fields_ = [('len', ctypes.c_ushort), ('filter', ctypes.c_void_p)]\n"
+               "prog = Prog(1, ctypes.cast(insn, ctypes.c_void_p))\n"
+               "libc.prctl(38, 1, 0, 0, 0)\n"
+               "assert libc.prctl(22, 2, ctypes.byref(prog), 0, 0) == 0, ctypes.get_errno()\n"
+               "time.sleep(60)\n"},
+              {"PATH=/usr/bin:/bin"});
+  json j;
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    const auto r = run_torchdiag({"inspect", "--pid", std::to_string(child.pid()), "--format", "json", "--no-torch"});
+    REQUIRE(r.exit_code == 0);
+    j = r.json();
+    if (j["node"]["process"]["seccomp_mode"] == 2) break;
+  }
+  CHECK(j["node"]["process"]["seccomp_mode"] == 2);
+  const auto own = run_torchdiag({"inspect", "--no-torch", "--format", "json"}).json();
+  CHECK(own["node"]["process"]["seccomp_mode"] == 0);
+  // The speculation line is the target's too (this kernel reports one for every process).
+  CHECK(j["node"]["process"]["speculation_store_bypass"].is_string());
+}

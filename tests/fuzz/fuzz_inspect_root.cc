@@ -1,6 +1,6 @@
 // The whole `torchdiag inspect --root DIR --no-torch` pipeline on a snapshot root built
-// from the input: probe_inspect, compute_capacity, diagnose, probe_perf_capability and
-// both renderers. Each input becomes a fresh directory (see temp_template; removed after
+// from the input: probe_inspect, compute_capacity, probe_node, diagnose,
+// probe_perf_capability, both renderers, and the JSON read back and diffed with itself. Each input becomes a fresh directory (see temp_template; removed after
 // the run), so what is fuzzed is the file contents and the shape of the tree, not the
 // paths: those come from the fixed lists below, the files inspect reads (see
 // tests/fixtures/roots/).
@@ -33,11 +33,14 @@
 
 #include "advise/capacity_rules.h"
 #include "advise/findings.h"
+#include "advise/report_diff.h"
 #include "fuzz_check.h"
 #include "probe/inspect_probe.h"
+#include "probe/node_facts.h"
 #include "probe/perf_capability.h"
 #include "report/inspect_json.h"
 #include "report/inspect_text.h"
+#include "report/report_reader.h"
 #include "sys/fs_reader.h"
 
 using torchdiag::fuzz::check;
@@ -198,11 +201,15 @@ void run_inspect(const std::string& root) {
         "capacity is at least one CPU and one thread");
   check(report.capacity.usable_threads <= report.capacity.allowed_cpus,
         "never more usable threads than allowed CPUs");
+  report.node = torchdiag::probe_node(fs, "/proc/self", report.cgroup.path);
   report.profiling = torchdiag::probe_perf_capability(fs);
   report.findings = torchdiag::diagnose(report);
   const auto json_text = torchdiag::inspect_to_json(report).dump(
       2, ' ', false, nlohmann::json::error_handler_t::replace);
   check(nlohmann::json::accept(json_text), "the JSON report parses back");
+  const auto read_back = torchdiag::read_report(json_text, root);
+  check(read_back.ok(), "the JSON report reads back for diff");
+  check(torchdiag::diff_reports(*read_back, *read_back).mattering() == 0, "a report differs from itself in nothing");
   check(!torchdiag::inspect_to_text(report, false).empty(), "the text report is not empty");
   (void)torchdiag::inspect_to_text(report, true);
 }

@@ -153,6 +153,20 @@ make_seeds() {
         printf '%s\n' '42 (a) (b)) R 1 1 1 0 -1 4194560 0 0 0 0 7 3 0 0 20 0 3 0 1234 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0' \
           >"$corpora/task_files/comm_with_parens"
         printf '123 456 7\n' >"$corpora/task_files/schedstat" ;;
+      node_facts)
+        for name in proc/cmdline proc/cpuinfo etc/os-release sys/kernel/mm/transparent_hugepage/enabled \
+          proc/self/cgroup; do
+          seed_from_roots node_facts "$name"
+        done ;;
+      report_diff)
+        cp "$repo/tests/fixtures/reports/"*.json "$corpora/report_diff/"
+        printf '%s\n' '{"schema": "torchdiag.inspect/1", "cpu": {"usable_threads": 4, "online_list": "0-47"},
+          "env": {}, "node": {"cpu": {"frequency": [{"cpus": "0-47", "governor": "powersave"}]}},
+          "findings": [{"id": "quota-without-thread-env", "severity": "warning", "message": "m", "fix": "f",
+          "subject": null}]}' >"$corpora/report_diff/inspect"
+        printf '%s\n' '{"schema": "torchdiag.watch/1", "processes": [{"pid": 1, "comm": "python3",
+          "env": {"OMP_NUM_THREADS": "8"}, "verdict": "oversubscribed"}, {"pid": 2, "comm": "python3"}],
+          "cgroups": [{"path": "/kubepods/x", "pids": [1, 2]}], "findings": []}' >"$corpora/report_diff/watch" ;;
       inspect_root)
         for root in "$roots"/*/; do
           TORCHDIAG_FUZZ_ENCODE_ROOT="$root" "$build_dir/tests/fuzz/fuzz_inspect_root" \

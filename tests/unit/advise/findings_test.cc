@@ -356,3 +356,43 @@ TEST_CASE("env_intra_op_threads: MKL_NUM_THREADS beats OMP_NUM_THREADS", "[advis
   CHECK(env_intra_op_threads({{"OMP_NUM_THREADS", "3"}, {"MKL_NUM_THREADS", "bad"}}) == 3);
   CHECK(env_intra_op_threads({{"OMP_NUM_THREADS", "0"}}) == std::nullopt);
 }
+
+TEST_CASE("speculation-mitigation-forced: SSBD forced by seccomp, by prctl, and not forced", "[findings]") {
+  const auto with_node = [](const char* ssb, const char* ib, int seccomp) {
+    auto r = base_report();
+    NodeFacts n;
+    n.kernel_release = Fact<std::string>::known("5.10.225");
+    n.speculation_store_bypass = Fact<std::string>::known(ssb);
+    n.speculation_indirect_branch = Fact<std::string>::known(ib);
+    n.seccomp_mode = Fact<int>::known(seccomp);
+    r.node = n;
+    return r;
+  };
+  SECTION("seccomp-forced SSBD names the boot flag and the seccomp profile flag") {
+    const auto findings = diagnose(with_node("thread force mitigated", "conditional enabled", 2));
+    const auto* f = one_of(findings, "speculation-mitigation-forced");
+    REQUIRE(f);
+    CHECK(f->severity == Severity::kWarning);
+    CHECK(f->message.find("Speculation_Store_Bypass: thread force mitigated") != std::string::npos);
+    CHECK(f->message.find("kernel 5.10.225") != std::string::npos);
+    CHECK(f->message.find("SpeculationIndirectBranch") == std::string::npos);
+    CHECK(f->fix.find("spec_store_bypass_disable=prctl") != std::string::npos);
+    CHECK(f->fix.find("SECCOMP_FILTER_FLAG_SPEC_ALLOW") != std::string::npos);
+  }
+  SECTION("a forced indirect-branch mitigation without seccomp points at prctl") {
+    const auto findings = diagnose(with_node("thread vulnerable", "conditional force disabled", 0));
+    const auto* f = one_of(findings, "speculation-mitigation-forced");
+    REQUIRE(f);
+    CHECK(f->message.find("SpeculationIndirectBranch: conditional force disabled") != std::string::npos);
+    CHECK(f->fix.find("PR_SPEC_FORCE_DISABLE") != std::string::npos);
+  }
+  SECTION("mitigated by choice, vulnerable, or unknown: nothing") {
+    for (const char* ssb : {"thread mitigated", "thread vulnerable", "globally mitigated", "not vulnerable"}) {
+      INFO(ssb);
+      const auto findings = diagnose(with_node(ssb, "always enabled", 2));
+      CHECK(all_of(findings, "speculation-mitigation-forced").empty());
+    }
+    const auto without_node = diagnose(base_report());
+    CHECK(all_of(without_node, "speculation-mitigation-forced").empty());
+  }
+}

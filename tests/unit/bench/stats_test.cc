@@ -1,6 +1,8 @@
 #include <catch2/catch.hpp>
 
+#include "bench/row_builder.h"
 #include "bench/stats.h"
+#include "model/worker_result.h"
 
 using namespace torchdiag;
 
@@ -41,4 +43,27 @@ TEST_CASE("constant samples have no spread and no outliers", "[bench]") {
   CHECK(s.cv == 0);
   CHECK(s.outliers == 0);
   CHECK(compute_latency_stats({}).mean == 0);
+}
+
+TEST_CASE("keep_evenly: all values when they fit, else an even stride in order", "[stats]") {
+  const std::vector<double> few = {3, 1, 2};
+  CHECK(keep_evenly(few, 10) == few);
+  std::vector<double> many;
+  for (int i = 0; i < 100; ++i) many.push_back(i);
+  const auto kept = keep_evenly(many, 10);
+  CHECK(kept == std::vector<double>{0, 10, 20, 30, 40, 50, 60, 70, 80, 90});
+  CHECK(keep_evenly(many, 0).empty());
+}
+
+TEST_CASE("row_from_worker_result keeps at most kKeptSamples per-call latencies", "[stats]") {
+  WorkerResult result;
+  RepetitionSamples rep;
+  rep.wall_s = 1;
+  rep.latencies_s = {std::vector<double>(kKeptSamples, 1e-3), std::vector<double>(kKeptSamples, 2e-3)};
+  result.repetitions = {rep};
+  const auto row = row_from_worker_result(BenchSpec{}, result);
+  CHECK(row.iterations == static_cast<int64_t>(2 * kKeptSamples));
+  REQUIRE(row.samples_s.size() == kKeptSamples);
+  CHECK(row.samples_s.front() == 1e-3);  // both streams, in order
+  CHECK(row.samples_s.back() == 2e-3);
 }

@@ -1,4 +1,4 @@
-// Runs the inspect pipeline (probe_inspect, compute_capacity, diagnose) on every snapshot
+// Runs the inspect pipeline (probe_inspect, compute_capacity, probe_node, diagnose) on every snapshot
 // tree under fixtures/roots/ and compares it with <name>.expected.json beside the tree.
 //
 // Keys of an expected file. Always present:
@@ -27,6 +27,7 @@
 #include "advise/capacity_rules.h"
 #include "advise/findings.h"
 #include "probe/inspect_probe.h"
+#include "probe/node_facts.h"
 #include "probe/process_status.h"
 #include "sys/environment.h"
 #include "util/cpu_list.h"
@@ -71,6 +72,7 @@ InspectReport run_inspect(const std::string& name) {
   const FsReader fs(kRoots + "/" + name);
   auto report = probe_inspect(fs);
   report.capacity = compute_capacity(report.cpu, report.cgroup);
+  report.node = probe_node(fs, "/proc/self", report.cgroup.path);
   report.findings = diagnose(report);
   return report;
 }

@@ -22,6 +22,7 @@ BenchReport sample_report() {
   ok.latency.p50 = 0.002;
   ok.latency.min = 0.001;
   ok.throughput_per_s = 500;
+  ok.samples_s = {0.001, 0.002, 0.003};
   ok.counters.cpu_time_s = 0.05;
   ok.counters.involuntary_switches = 20;
   BenchRow bad = failed_row(spec, RowStatus::kFailed, "killed by signal 11, \"core\"");
@@ -46,11 +47,13 @@ TEST_CASE("bench JSON has the contract keys", "[report]") {
     CHECK(ok.contains(key));
   }
   CHECK(ok["latency_s"]["p50"] == Approx(0.002));
+  CHECK(ok["latency_samples_s"] == nlohmann::json{0.001, 0.002, 0.003});
   CHECK(ok["cpu_time_per_op_s"] == Approx(0.005));
   CHECK(ok["context_switches_per_op"] == Approx(2.0));
   const auto& bad = j["results"][1];
   CHECK(bad["status"] == "failed");
   CHECK(bad["latency_s"].is_null());
+  CHECK(bad["latency_samples_s"].empty());
   CHECK(bad["error"] == "killed by signal 11, \"core\"");
 }
 
