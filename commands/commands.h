@@ -12,6 +12,7 @@ namespace torchdiag::cli {
 void add_inspect(CLI::App& app, int& exit_code);
 void add_snapshot(CLI::App& app, int& exit_code);
 void add_bench(CLI::App& app, int& exit_code);
+void add_profile(CLI::App& app, int& exit_code);
 void add_recommend(CLI::App& app, int& exit_code);
 void add_watch(CLI::App& app, int& exit_code);
 void add_diff(CLI::App& app, int& exit_code);

@@ -90,10 +90,12 @@ void add_diff(CLI::App& app, int& exit_code) {
   cmd->add_option("-o,--output", o->output, "Write the comparison to FILE instead of stdout")->check(non_empty());
   cmd->add_option("--alpha", o->alpha, "Bench: a p50 gap is significant when the test's p is below this")
       ->capture_default_str()
+      ->check(finite_number())
       ->check(CLI::Range(1e-9, 0.5));
   cmd->add_option("--min-effect", o->min_effect,
                   "Bench: a significant gap matters when the p50s differ by at least this share")
       ->capture_default_str()
+      ->check(finite_number())
       ->check(CLI::Range(0.0, 10.0));
   cmd->add_flag("-v,--verbose", o->verbose, "Also list the differences that do not matter");
   cmd->callback([o, &exit_code] {

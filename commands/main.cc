@@ -47,6 +47,7 @@ int main(int argc, char** argv) {
   add_inspect(app, exit_code);
   add_snapshot(app, exit_code);
   add_bench(app, exit_code);
+  add_profile(app, exit_code);
   add_recommend(app, exit_code);
   add_watch(app, exit_code);
   add_diff(app, exit_code);

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "bench/op_profile.h"
 #include "bench/stats.h"
 #include "bench/window_counters.h"
 
@@ -38,6 +39,14 @@ BenchRow row_from_worker_result(const BenchSpec& spec, const WorkerResult& resul
   row.warmup_s = result.warmup_s;
   if (result.counters) row.counters = *result.counters;
   row.memory.jemalloc = result.jemalloc;
+  if (result.profile) {
+    row.profile_sample = result.profile;
+    row.profile = summarize_profile(*result.profile, spec.profile_shapes);
+    if (!row.profile->error.empty()) row.warnings.push_back({"profile-failed", row.profile->error});
+    if (row.profile->truncated) {
+      row.warnings.push_back({"profile-truncated", fmt::format("the profile kept the first {} ranges only", kMaxProfileEvents)});
+    }
+  }
   if (row.iterations == 0) {
     row.status = RowStatus::kFailed;
     row.error = "no timed iterations";

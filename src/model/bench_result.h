@@ -6,6 +6,7 @@
 
 #include "model/bench_spec.h"
 #include "model/inspect_report.h"
+#include "model/op_profile.h"
 #include "model/warning.h"
 
 namespace torchdiag {
@@ -120,6 +121,8 @@ struct BenchRow {
   double load_s = 0, warmup_s = 0, worker_wall_s = 0;
   WindowCounters counters;
   MemoryFigures memory;
+  std::optional<ProfileSample> profile_sample;  ///< the worker's profiled ranges (for the trace file)
+  std::optional<OpProfile> profile;             ///< their summary (bench --profile)
   std::vector<Warning> warnings;
 };
 
@@ -132,6 +135,7 @@ struct BenchReport {
   std::string governor;            ///< scaling governor of the first online CPU (context.node), "" when unknown
   std::vector<BenchRow> rows;
   std::vector<AllocatorComparison> comparisons;
+  std::vector<OpScaling> op_scaling;  ///< bench --profile: each top operator across thread counts
   std::vector<Warning> warnings;
 };
 

@@ -47,6 +47,8 @@ struct BenchSpec {
   double duration_s = 0;                  ///< > 0: a soak run of this length (one repetition)
   bool vary_batch = false;                ///< soak: new inputs of a random batch size per call
   std::vector<std::string> events;        ///< perf events to count; empty = defaults
+  int profile_calls = 0;                  ///< > 0: after the timed window, profile up to this many calls
+  bool profile_shapes = false;            ///< record operators' input shapes while profiling
   std::string test_hook;                  ///< tests only: "crash" or "hang" after warm-up
 };
 
@@ -55,5 +57,12 @@ inline std::string threads_label(const std::optional<int>& threads) {
   return threads ? std::to_string(*threads) : "current";
 }
 inline std::string threads_label(const BenchSpec& spec) { return threads_label(spec.threads); }
+
+/// A configuration's name in file names: "forward-t4-idefault-s1-glibc".
+inline std::string config_file_stem(const BenchSpec& spec) {
+  return fmt::format("{}-t{}-i{}-s{}-{}", to_string(spec.workload), threads_label(spec),
+                     spec.interop_threads ? std::to_string(*spec.interop_threads) : "default", spec.streams,
+                     to_string(spec.allocator));
+}
 
 }  // namespace torchdiag

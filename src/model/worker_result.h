@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "model/bench_result.h"
+#include "model/op_profile.h"
 
 namespace torchdiag {
 
@@ -26,6 +27,7 @@ struct WorkerResult {
   int intra_op_threads = 0, interop_threads = 0;  ///< what LibTorch really used
   bool jemalloc_active = false;
   std::optional<WindowCounters> counters;   ///< over the timed window
+  std::optional<ProfileSample> profile;     ///< the profiled calls after the window, when asked
 };
 
 }  // namespace torchdiag

@@ -187,7 +187,7 @@ std::optional<std::string> parse_os_release(std::string_view text) {
   auto n = unescape(name);
   if (n.empty()) return std::nullopt;
   const auto v = unescape(version);
-  return v.empty() ? n : n + " " + v;
+  return v.empty() ? n : clean(n + " " + v);  // the two together are cut again
 }
 
 CpuinfoBlock parse_cpuinfo(std::string_view text) {

@@ -1,8 +1,11 @@
 #include "report/bench_json.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "report/inspect_json.h"
+#include "report/op_profile_render.h"
 
 namespace torchdiag {
 
@@ -114,6 +117,7 @@ json bench_row_to_json(const BenchRow& r) {
   } else {
     j["jemalloc"] = nullptr;
   }
+  if (r.profile) j["profile"] = op_profile_json(*r.profile);
   j["warnings"] = warning_messages(r.warnings);
   return j;
 }
@@ -134,8 +138,12 @@ json bench_to_json(const BenchReport& report) {
                            {"peak_rss_ratio", opt(c.peak_rss_ratio)}, {"mean_rss_ratio", opt(c.mean_rss_ratio)},
                            {"p50_ratio", c.p50_ratio}});
   }
-  return {{"schema", kBenchSchema}, {"context", ctx}, {"results", results},
-          {"comparisons", comparisons}, {"warnings", warning_messages(report.warnings)}};
+  json out = {{"schema", kBenchSchema}, {"context", ctx}, {"results", results},
+              {"comparisons", comparisons}, {"warnings", warning_messages(report.warnings)}};
+  if (std::any_of(report.rows.begin(), report.rows.end(), [](const BenchRow& r) { return r.profile.has_value(); })) {
+    out["op_scaling"] = op_scaling_json(report.op_scaling);
+  }
+  return out;
 }
 
 const std::string& bench_csv_header() {

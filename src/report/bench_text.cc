@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "report/op_profile_render.h"
+
 namespace torchdiag {
 namespace {
 
@@ -181,6 +183,7 @@ std::string bench_to_text(const BenchReport& r, bool verbose) {
          "cs/op = context switches per call; migr/op = CPU migrations per call; thrott = CFS periods throttled;\n"
          "  spin = share of CPU time in the OpenMP runtime, sampled (~: proxy, extra CPU time vs 1 thread)\n";
   out += memory_text(r);
+  out += op_profile_text(r);
   if (verbose) out += counters_text(r);
   return out + warnings_text(r);
 }
@@ -204,7 +207,7 @@ std::string bench_to_markdown(const BenchReport& r) {
                          row.speedup_vs_current ? fmt::format("{:.2f}x", *row.speedup_vs_current) : "-");
     }
   }
-  return out;
+  return out + op_profile_markdown(r);
 }
 
 }  // namespace torchdiag

@@ -201,9 +201,16 @@ Expected<ComparableReport> read_report_json(const nlohmann::json& j, const std::
   if (!flatten(j, "", "", 0, report.facts)) {
     return Result::failure(fmt::format("nested deeper than {} levels, not a torchdiag report", kMaxDepth));
   }
-  const json& findings = report.kind == ReportKind::kBench ? j.value("context", json::object()).value("findings", json())
-                                                           : j.value("findings", json());
-  auto parsed = read_findings(findings);
+  // The findings: top-level, or in a bench report's context (either may be missing or
+  // of the wrong type in a file that only claims the schema).
+  const auto member = [](const json& object, const char* key) -> const json* {
+    if (!object.is_object()) return nullptr;
+    const auto it = object.find(key);
+    return it == object.end() ? nullptr : &*it;
+  };
+  const json* holder = report.kind == ReportKind::kBench ? member(j, "context") : &j;
+  const json* findings = holder ? member(*holder, "findings") : nullptr;
+  auto parsed = read_findings(findings ? *findings : json());
   if (!parsed) return Result::failure(parsed.error());
   report.findings = std::move(*parsed);
   if (report.kind == ReportKind::kBench) {

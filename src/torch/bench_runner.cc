@@ -14,12 +14,16 @@
 #include "sys/loaded_libs.h"
 #include "torch/builtin_model.h"
 #include "torch/model_loader.h"
+#include "torch/op_profiler.h"
 #include "util/error_cause.h"
 
 namespace torchdiag {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+/// Profiled calls stop once this much time has passed (at least one call runs).
+constexpr double kMaxProfileSeconds = 1.0;
 
 double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
@@ -225,6 +229,15 @@ int run_bench_request(const BenchSpec& spec, const WindowHooks& hooks,
   for (int r = 0; r < s.repetitions; ++r) result.repetitions.push_back(run_repetition(s, p.op));
   if (hooks.end) result.counters = hooks.end();
   emit(wire::PhaseChange{wire::Phase::kTimedEnd});
+  if (s.profile_calls > 0) {
+    // After the window: the profiler's cost never reaches a timed call.
+    try {
+      result.profile = profile_calls(p.op, s.profile_calls, kMaxProfileSeconds, s.profile_shapes);
+    } catch (const std::exception& e) {
+      result.profile = ProfileSample{};
+      result.profile->error = "profiling failed: " + error_cause(e.what());
+    }
+  }
   result.jemalloc = jemalloc_stats();
   result.items_per_op = p.items_per_op;
   result.model_label = p.model_label;

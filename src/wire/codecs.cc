@@ -40,7 +40,8 @@ json spec_to_json(const BenchSpec& s) {
             {"interop_threads", optional_json(s.interop_threads)}, {"streams", s.streams},
             {"warmup", s.warmup}, {"min_time_s", s.min_time_s}, {"repetitions", s.repetitions},
             {"max_iterations", s.max_iterations}, {"events", s.events}, {"duration_s", s.duration_s},
-            {"vary_batch", s.vary_batch}, {"test_hook", s.test_hook}};
+            {"vary_batch", s.vary_batch}, {"test_hook", s.test_hook},
+            {"profile_calls", s.profile_calls}, {"profile_shapes", s.profile_shapes}};
   // JSON strings are UTF-8; a path is any bytes, so one that is not UTF-8 travels as hex.
   if (sanitize_utf8(s.model) == s.model) {
     j["model"] = s.model;
@@ -81,6 +82,8 @@ Expected<BenchSpec> spec_from_json(const json& j) {
     s.events = j.value("events", std::vector<std::string>{});
     s.duration_s = j.value("duration_s", 0.0);
     s.vary_batch = j.value("vary_batch", false);
+    s.profile_calls = j.value("profile_calls", 0);
+    s.profile_shapes = j.value("profile_shapes", false);
   } catch (const json::exception& e) {
     return Expected<BenchSpec>::failure(std::string("bad bench spec: ") + e.what());
   }
@@ -200,6 +203,28 @@ TorchFacts torch_facts_from_json(const json& j) {
   return t;
 }
 
+json profile_sample_to_json(const ProfileSample& p) {
+  json events = json::array();
+  for (const auto& e : p.events) events.push_back({e.name, e.thread, e.start_us, e.dur_us, e.depth, e.shapes});
+  return {{"calls", p.calls}, {"events", events}, {"truncated", p.truncated}, {"error", p.error}};
+}
+
+ProfileSample profile_sample_from_json(const json& j) {
+  ProfileSample p;
+  p.calls = j.value("calls", 0);
+  p.truncated = j.value("truncated", false);
+  p.error = j.value("error", "");
+  for (const auto& e : j.at("events")) {
+    if (p.events.size() >= kMaxProfileEvents) {
+      p.truncated = true;
+      break;
+    }
+    p.events.push_back({e.at(0).get<std::string>(), e.at(1).get<int>(), e.at(2).get<double>(), e.at(3).get<double>(),
+                        e.at(4).get<int>(), e.at(5).get<std::string>()});
+  }
+  return p;
+}
+
 json worker_result_to_json(const WorkerResult& r) {
   json reps = json::array();
   for (const auto& rep : r.repetitions) reps.push_back({{"wall_s", rep.wall_s}, {"latencies_s", rep.latencies_s}});
@@ -212,7 +237,8 @@ json worker_result_to_json(const WorkerResult& r) {
           {"model", r.model_label}, {"load_s", r.load_s}, {"warmup_s", r.warmup_s},
           {"intra_op_threads", r.intra_op_threads}, {"interop_threads", r.interop_threads},
           {"jemalloc_active", r.jemalloc_active},
-          {"counters", r.counters ? counters_to_json(*r.counters) : json(nullptr)}};
+          {"counters", r.counters ? counters_to_json(*r.counters) : json(nullptr)},
+          {"profile", r.profile ? profile_sample_to_json(*r.profile) : json(nullptr)}};
 }
 
 Expected<WorkerResult> worker_result_from_json(const json& j) {
@@ -235,6 +261,7 @@ Expected<WorkerResult> worker_result_from_json(const json& j) {
     r.interop_threads = j.value("interop_threads", 0);
     r.jemalloc_active = j.value("jemalloc_active", false);
     if (j.contains("counters") && j["counters"].is_object()) r.counters = counters_from_json(j["counters"]);
+    if (j.contains("profile") && j["profile"].is_object()) r.profile = profile_sample_from_json(j["profile"]);
   } catch (const json::exception& e) {
     return Expected<WorkerResult>::failure(std::string("malformed worker result: ") + e.what());
   }

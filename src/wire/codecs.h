@@ -24,6 +24,9 @@ nlohmann::json torch_facts_to_json(const TorchFacts& t);
 nlohmann::json threadpools_to_json(const std::vector<ThreadPoolLib>& pools);
 TorchFacts torch_facts_from_json(const nlohmann::json& j);
 
+nlohmann::json profile_sample_to_json(const ProfileSample& p);
+ProfileSample profile_sample_from_json(const nlohmann::json& j);
+
 nlohmann::json worker_result_to_json(const WorkerResult& r);
 Expected<WorkerResult> worker_result_from_json(const nlohmann::json& j);
 

@@ -3,10 +3,10 @@
 // here and nowhere else (src/README.md has the whole picture).
 //
 // Request, one line on the worker's stdin:
-//   {"protocol": 2, "command": "info"}                LibTorch's view of this environment
-//   {"protocol": 2, "command": "bench", "spec": {...}} one configuration (wire/codecs.h)
+//   {"protocol": 3, "command": "info"}                LibTorch's view of this environment
+//   {"protocol": 3, "command": "bench", "spec": {...}} one configuration (wire/codecs.h)
 // Messages, one JSON object a line on the worker's stdout, each with "type":
-//   {"type": "hello", "protocol": 2, "torch_version": "1.13.1", "pid": 123}   always first
+//   {"type": "hello", "protocol": 3, "torch_version": "1.13.1", "pid": 123}   always first
 //   {"type": "info", "torch": {...}}                   TorchFacts, as in inspect's "torch"
 //   {"type": "phase", "phase": "timed_start"|"timed_end"}   brackets the timed window
 //   {"type": "result", "result": {...}}                a WorkerResult: raw samples
@@ -25,7 +25,7 @@
 
 namespace torchdiag::wire {
 
-inline constexpr int kProtocolVersion = 2;
+inline constexpr int kProtocolVersion = 3;  // 3: bench specs may ask for a profile, results carry it
 
 struct InfoRequest {};
 struct BenchRequest {

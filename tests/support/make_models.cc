@@ -3,6 +3,8 @@
 // single.pt      forward(x: 4x16 float) -> relu(linear)
 // two_inputs.pt  forward(a: 8x64x32, b: 8x32x16) -> bmm
 // int_input.pt   forward(idx: 8x16 int64) -> embedding sum
+// one_matmul.pt  forward(x: 256x512) -> one big matmul (little framework overhead)
+// tiny_ops.pt    forward(x: 1 float) -> 200 additions on one element (mostly overhead)
 // random.bin, pickle.pt, truncated.pt, empty.pt: files that are not loadable models.
 #include <torch/script.h>
 
@@ -44,6 +46,11 @@ int main(int argc, char** argv) {
         "def forward(self, idx):\n    return torch.embedding(self.table, idx).sum(1)\n",
         {{"table", torch::randn({10, 4})}})
       .save(dir + "/int_input.pt");
+  build("OneMatmul", "def forward(self, x):\n    return torch.mm(x, self.w)\n", {{"w", torch::randn({512, 512})}})
+      .save(dir + "/one_matmul.pt");
+  std::string tiny = "def forward(self, x):\n    y = x\n";
+  for (int i = 0; i < 200; ++i) tiny += "    y = y + self.one\n";
+  build("TinyOps", tiny + "    return y\n", {{"one", torch::ones({1})}}).save(dir + "/tiny_ops.pt");
   // Models that fail inside TorchScript, each for its own reason.
   build("Raises", "def forward(self, x):\n    assert x.numel() < 0, \"the model refuses: custom reason 42\"\n    return x\n",
         {})

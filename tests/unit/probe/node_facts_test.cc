@@ -248,6 +248,10 @@ TEST_CASE("parse_os_release survives hostile files", "[node]") {
   const auto big = parse_os_release("PRETTY_NAME=\"" + huge(1 << 20) + "\"\n");
   REQUIRE(big);
   CHECK(big->size() == kMaxNodeValueChars);
+  // NAME and VERSION_ID each at the cap: joined, still cut (found by fuzzing).
+  const auto both = parse_os_release("NAME=" + huge(300) + "\nVERSION_ID=" + huge(300) + "\n");
+  REQUIRE(both);
+  CHECK(both->size() == kMaxNodeValueChars);
   const auto binary = parse_os_release(binary_bytes());
   if (binary) CHECK(printable_text(*binary));
   const auto invalid_utf8 = parse_os_release("NAME=caf\xc3\n");

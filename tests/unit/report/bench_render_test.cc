@@ -3,6 +3,7 @@
 #include "bench/row_builder.h"
 #include "report/bench_json.h"
 #include "report/bench_text.h"
+#include "report/op_profile_render.h"
 #include "report/svg_plot.h"
 
 using namespace torchdiag;
@@ -89,4 +90,66 @@ TEST_CASE("SVG is escaped and has one line per series", "[report]") {
   for (size_t p = svg.find("class=\"series\""); p != std::string::npos; p = svg.find("class=\"series\"", p + 1)) ++lines;
   CHECK(lines == 2);  // one per panel for the single ok series
   CHECK(xml_escape("a<b & 'c'") == "a&lt;b &amp; &apos;c&apos;");
+}
+
+TEST_CASE("profiled rows: JSON profile object, op_scaling, trace and SVG", "[report][profile]") {
+  auto r = sample_report();
+  OpProfile p;
+  p.calls = 3;
+  p.wall_s_per_call = 1e-3;
+  p.framework_overhead_fraction = 0.25;
+  p.ops = {{"aten::addmm", "", 1, 5e-4, 0.5, 0}, {"aten::relu", "", 2, 1e-4, 0.1, 0}};
+  p.trace_file = "/tmp/x.trace.json";
+  r.rows[0].profile = p;
+  OpScaling s;
+  s.workload = "forward";
+  s.name = "aten::addmm";
+  s.self_s = {{1, 5e-4}, {2, 2.6e-4}};
+  s.speedup = {{1, 1.0}, {2, 1.92}};
+  s.reading = "aten::addmm: 1.9x at 2 threads";
+  r.op_scaling = {s};
+  const auto j = bench_to_json(r);
+  const auto& prof = j["results"][0]["profile"];
+  CHECK(prof["ops"][0]["name"] == "aten::addmm");
+  CHECK(prof["ops"][0]["calls"] == 1.0);
+  CHECK(prof["ops"][0]["self_s_per_call"] == Approx(5e-4));
+  CHECK(prof["ops"][0]["share"] == Approx(0.5));
+  CHECK(prof["framework_overhead_fraction"] == Approx(0.25));
+  CHECK(prof["framework_overhead_method"].get<std::string>().find("top-level operators") != std::string::npos);
+  CHECK(prof["trace_file"] == "/tmp/x.trace.json");
+  CHECK_FALSE(j["results"][1].contains("profile"));
+  CHECK(j["op_scaling"][0]["speedup"]["2"] == Approx(1.92));
+  CHECK(bench_to_text(r, false).find("aten::addmm: 1.9x at 2 threads") != std::string::npos);
+  const auto csv = op_profile_csv(r);
+  CHECK(csv == "config,name,shapes,calls_per_forward,self_s_per_call,share,thread\n"
+               "index_select-t1-idefault-s1-glibc,aten::addmm,,1,0.0005,0.5,0\n"
+               "index_select-t1-idefault-s1-glibc,aten::relu,,2,0.0001,0.1,0\n");
+  const auto svg = op_scaling_svg(r);
+  CHECK(svg.find("<svg") != std::string::npos);
+  CHECK(svg.find("class=\"legend\"") != std::string::npos);
+  // Without profiling: no op_scaling key, no chart.
+  const auto plain = bench_to_json(sample_report());
+  CHECK_FALSE(plain.contains("op_scaling"));
+  CHECK(op_scaling_svg(sample_report()).empty());
+}
+
+TEST_CASE("chrome_trace: complete events with microsecond times, thread names", "[report][profile]") {
+  ProfileSample s;
+  s.calls = 1;
+  s.events = {{"torchdiag::call", 0, 0, 100, 0, ""}, {"aten::mm", 0, 10, 80, 1, "[[2, 2], [2, 2]]"},
+              {"aten::add", 1, 20, 5, 0, ""}};
+  const auto j = chrome_trace(s, "forward-t1-idefault-s1-glibc");
+  const auto& events = j["traceEvents"];
+  REQUIRE(events.is_array());
+  size_t complete = 0;
+  for (const auto& e : events) {
+    if (e["ph"] != "X") continue;
+    ++complete;
+    CHECK(e.contains("ts"));
+    CHECK(e.contains("dur"));
+  }
+  CHECK(complete == 3);
+  CHECK(events[0]["args"]["name"] == "forward-t1-idefault-s1-glibc");
+  CHECK(events[2]["args"]["name"] == "thread 1");
+  CHECK(events[4]["args"]["input_shapes"] == "[[2, 2], [2, 2]]");
 }

@@ -119,3 +119,12 @@ TEST_CASE("read_report: what is not a report says why", "[diff]") {
   for (int i = 0; i < 100000; ++i) deep += "]";
   CHECK(error(deep + "}").find("nested deeper than") == 0);
 }
+
+TEST_CASE("read_report: a bench report whose context is not an object (found by fuzzing)", "[diff]") {
+  const auto r = read_report(R"({"schema": "torchdiag.bench/1", "context": [1, 2], "results": []})", "x");
+  REQUIRE(r.ok());
+  CHECK(r->findings.empty());
+  const auto s = read_report(R"({"schema": "torchdiag.inspect/1", "findings": {"id": "x"}})", "x");
+  REQUIRE_FALSE(s.ok());
+  CHECK(s.error() == "'findings' is not an array");
+}

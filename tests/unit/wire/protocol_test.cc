@@ -94,6 +94,8 @@ BenchSpec rich_spec() {
   s.vary_batch = true;
   s.events = {"cycles", "instructions", "context-switches"};
   s.test_hook = "hang";
+  s.profile_calls = 7;
+  s.profile_shapes = true;
   return s;
 }
 
@@ -231,6 +233,8 @@ TEST_CASE("protocol: a bench request round-trips with every field the worker rea
   CHECK(s.vary_batch == spec.vary_batch);
   CHECK(s.events == spec.events);
   CHECK(s.test_hook == spec.test_hook);
+  CHECK(s.profile_calls == spec.profile_calls);
+  CHECK(s.profile_shapes == spec.profile_shapes);
 
   // threads, allocator and timeout_s stay with the caller (OMP_NUM_THREADS,
   // LD_PRELOAD, its own timeout): they are not on the wire.
@@ -394,6 +398,40 @@ TEST_CASE("protocol: a result round-trips samples, counters and jemalloc figures
     check_same(r, b);
     CHECK_FALSE(b.counters.has_value());
     CHECK_FALSE(b.jemalloc.has_value());
+  }
+}
+
+TEST_CASE("protocol: a result round-trips its profiled ranges", "[wire]") {
+  WorkerResult r;
+  r.repetitions = {{0.1, {{0.05, 0.05}}}};
+  ProfileSample p;
+  p.calls = 2;
+  p.truncated = true;
+  p.events = {{"torchdiag::call", 0, 0.5, 100.25, 0, ""}, {"aten::mm", 1, 10, 80, 1, "[[2, 2], [2, 2]]"}};
+  r.profile = p;
+  const auto back = round_trip(wire::Message{wire::ResultMessage{r}});
+  const auto* m = std::get_if<wire::ResultMessage>(&back);
+  REQUIRE(m != nullptr);
+  REQUIRE(m->result.profile);
+  const auto& q = *m->result.profile;
+  CHECK(q.calls == 2);
+  CHECK(q.truncated);
+  REQUIRE(q.events.size() == 2);
+  CHECK(q.events[1].name == "aten::mm");
+  CHECK(q.events[1].thread == 1);
+  CHECK(q.events[0].start_us == 0.5);
+  CHECK(q.events[0].dur_us == 100.25);
+  CHECK(q.events[1].depth == 1);
+  CHECK(q.events[1].shapes == "[[2, 2], [2, 2]]");
+  SECTION("a failed profile keeps its reason; none stays none") {
+    ProfileSample failed;
+    failed.error = "profiling failed: boom";
+    r.profile = failed;
+    const auto again = round_trip(wire::Message{wire::ResultMessage{r}});
+    CHECK(std::get<wire::ResultMessage>(again).result.profile->error == "profiling failed: boom");
+    r.profile.reset();
+    const auto none = round_trip(wire::Message{wire::ResultMessage{r}});
+    CHECK_FALSE(std::get<wire::ResultMessage>(none).result.profile.has_value());
   }
 }
 
