@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -16,6 +15,7 @@
 #include "bench/sweep_options.h"
 #include "commands.h"
 #include "common.h"
+#include "progress.h"
 #include "probe/inspect_probe.h"
 #include "probe/node_facts.h"
 #include "report/bench_json.h"
@@ -34,6 +34,7 @@ namespace torchdiag::cli {
 namespace {
 
 struct BenchOptions {
+  std::string command = "bench";  ///< or "profile"
   SweepOptions sweep;
   std::vector<std::string> workloads;
   std::string threads = "auto";
@@ -46,26 +47,6 @@ struct BenchOptions {
   int profile_calls = 10;
   bool profile_shapes = false;
   bool verbose = false;
-};
-
-/// Progress on stderr, only when stderr is a terminal; erased when done.
-class TtyProgress : public SweepObserver {
- public:
-  TtyProgress() : enabled_(::isatty(2) != 0), start_(std::chrono::steady_clock::now()) {}
-  void on_config_start(size_t i, size_t n, const BenchSpec& c) override {
-    if (!enabled_) return;
-    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-    const std::string eta = i ? fmt::format(", ETA {:.0f} s", elapsed / static_cast<double>(i) * static_cast<double>(n - i)) : "";
-    fmt::print(stderr, "\r\033[K[{}/{}] {} threads={} streams={} {}{}", i + 1, n, c.workload, threads_label(c),
-               c.streams, c.allocator, eta);
-  }
-  void on_config_done(size_t i, size_t n, const BenchRow&) override {
-    if (enabled_ && i + 1 == n) fmt::print(stderr, "\r\033[K");
-  }
-
- private:
-  bool enabled_;
-  std::chrono::steady_clock::time_point start_;
 };
 
 /// Unwraps a checked option value, or stops with a usage error.
@@ -99,7 +80,7 @@ std::string render(const BenchReport& r, Format f, bool verbose) {
     case Format::kCsv: return bench_to_csv(r);
     case Format::kMarkdown: return bench_to_markdown(r);
     case Format::kText: return bench_to_text(r, verbose);
-    default: usage_error("--format: bench supports text, json, csv and markdown");
+    default: return bench_to_text(r, verbose);  // checked_format allows no other
   }
 }
 
@@ -147,14 +128,11 @@ void write_report(const std::string& text, const std::string& path) {
 }
 
 void run_bench(const BenchOptions& o, int& exit_code) {
-  const auto format = parse_format(o.format);
-  if (!format || (*format != Format::kText && *format != Format::kJson && *format != Format::kCsv &&
-                  *format != Format::kMarkdown)) {
-    usage_error(fmt::format("--format '{}': unknown format (expected text, json, csv or markdown)", o.format));
-  }
-  // A soak is about a model: --duration alone runs forward only.
-  const std::vector<Workload> fallback = o.sweep.duration_s ? std::vector<Workload>{Workload::kForward}
-                                                            : std::vector<Workload>{Workload::kIndexSelect, Workload::kForward};
+  const auto format = checked_format(o.format, o.command);
+  // A soak, or a model named, is about that model: forward only unless --workload says more.
+  const bool about_model = o.sweep.duration_s || !o.sweep.spec.model.empty();
+  const std::vector<Workload> fallback = about_model ? std::vector<Workload>{Workload::kForward}
+                                                     : std::vector<Workload>{Workload::kIndexSelect, Workload::kForward};
   const auto workloads = or_usage_error(parse_workloads(o.workloads, fallback));
   if (o.sweep.duration_s && std::find(workloads.begin(), workloads.end(), Workload::kForward) == workloads.end()) {
     usage_error("--duration soaks a model's forward: add --workload forward");
@@ -179,7 +157,7 @@ void run_bench(const BenchOptions& o, int& exit_code) {
   if (auto err = parse_count_list(o.streams, "--streams", kMaxThreads, streams); !err.empty()) usage_error(err);
   const auto launch = local_worker_launch();
   if (!launch) runtime_error(launch.error());
-  TtyProgress progress;
+  SweepProgress progress("bench");
   report.rows = run_worker_sweep(plan_sweep(base, workloads, threads, streams, allocators), *launch, &progress);
   for (const auto& row : report.rows) {
     if (report.torch_version.empty()) report.torch_version = row.torch_version;
@@ -189,7 +167,7 @@ void run_bench(const BenchOptions& o, int& exit_code) {
     report.op_scaling = op_scaling(report.rows);
     write_profiles(report, o.profile_dir);
   }
-  write_report(render(report, *format, o.verbose), o.output);
+  write_report(render(report, format, o.verbose), o.output);
   if (!o.plot.empty()) write_output(bench_to_svg(report), o.plot);
   if (!o.plot.empty() && !report.op_scaling.empty()) write_output(op_scaling_svg(report), ops_plot_path(o.plot));
   for (const auto w : workloads) {
@@ -209,7 +187,8 @@ void run_bench(const BenchOptions& o, int& exit_code) {
 
 /// The options `bench` and `profile` share.
 void add_sweep_options(CLI::App* cmd, const std::shared_ptr<BenchOptions>& o) {
-  cmd->add_option("--workload", o->workloads, "index_select or forward (repeatable; default: both)");
+  cmd->add_option("--workload", o->workloads,
+                  "index_select or forward (repeatable; default: both, or forward alone with --model)");
   cmd->add_option("--model", o->sweep.spec.model, "TorchScript file for forward (default: the built-in model)")
       ->check(non_empty());
   cmd->add_option("--input", o->sweep.inputs, "Forward input shape[:dtype], e.g. 1x3x224x224 or 8x16:int64 (repeatable, one per argument)");
@@ -225,7 +204,8 @@ void add_sweep_options(CLI::App* cmd, const std::shared_ptr<BenchOptions>& o) {
   cmd->add_option("--min-time", o->sweep.spec.min_time_s, "Seconds each repetition runs at least")->check(finite_number())->capture_default_str();
   cmd->add_option("--repetitions", o->sweep.spec.repetitions, "Timed repetitions per configuration")->capture_default_str();
   cmd->add_option("--timeout", o->sweep.spec.timeout_s, "Seconds before a configuration's worker is killed")->check(finite_number())->capture_default_str();
-  cmd->add_option("--format", o->format, "text, json, csv or markdown")->capture_default_str();
+  cmd->add_option("--format", o->format, "Output format: " + format_list(command_formats(o->command)))
+      ->capture_default_str();
   cmd->add_option("-o,--output", o->output, "Write the report to FILE instead of stdout")->check(non_empty());
   cmd->add_option("--plot", o->plot, "Also write an SVG chart of latency and throughput to FILE (and, profiling, FILE-ops.svg)")->check(non_empty());
   cmd->add_option("--events", o->sweep.events, "Perf events to count, comma-separated libpfm4 names (default: task-clock,context-switches,cpu-migrations,page-faults,cycles,instructions,cache-misses)");
@@ -253,6 +233,7 @@ void add_bench(CLI::App& app, int& exit_code) {
 
 void add_profile(CLI::App& app, int& exit_code) {
   auto o = std::make_shared<BenchOptions>();
+  o->command = "profile";
   o->profile_dir = "torchdiag-profile";
   auto* cmd = app.add_subcommand("profile", "Where a forward call's time goes: operators per thread setting (bench --profile)");
   add_sweep_options(cmd, o);

@@ -16,6 +16,7 @@ void add_profile(CLI::App& app, int& exit_code);
 void add_recommend(CLI::App& app, int& exit_code);
 void add_watch(CLI::App& app, int& exit_code);
 void add_diff(CLI::App& app, int& exit_code);
+void add_completion(CLI::App& app, int& exit_code);
 
 /// What `inspect` reports for this process, `pid` or a snapshot (`fs` rooted there):
 /// facts, capacity, node facts, LibTorch's view when `with_torch`, findings.

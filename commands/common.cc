@@ -8,9 +8,11 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <map>
 
 #include <fmt/format.h>
 
+#include "report/recommend_render.h"
 #include "sys/fs_reader.h"
 #include "sys/unique_fd.h"
 #include "util/strings.h"
@@ -76,6 +78,38 @@ void check_root_dir(const std::string& root) {
     usage_error(fmt::format("--root '{}': {}", root, errno == ENOENT ? "no such directory" : std::strerror(errno)));
   }
   if (!S_ISDIR(st.st_mode)) usage_error(fmt::format("--root '{}': not a directory", root));
+}
+
+std::string format_list(const std::vector<Format>& formats) {
+  std::string out;
+  for (size_t i = 0; i < formats.size(); ++i) {
+    out += (i == 0 ? "" : i + 1 == formats.size() ? " or " : ", ") + std::string(format_name(formats[i]));
+  }
+  return out;
+}
+
+const std::vector<Format>& command_formats(const std::string& command) {
+  static const std::map<std::string, std::vector<Format>> table = {
+      {"inspect", {Format::kText, Format::kJson, Format::kOpenMetrics}},
+      {"bench", {Format::kText, Format::kJson, Format::kCsv, Format::kMarkdown}},
+      {"profile", {Format::kText, Format::kJson, Format::kCsv, Format::kMarkdown}},
+      {"recommend", recommend_formats()},
+      {"watch", {Format::kText, Format::kJson, Format::kOpenMetrics}},
+      {"diff", {Format::kText, Format::kJson, Format::kMarkdown}}};
+  static const std::vector<Format> none;
+  const auto it = table.find(command);
+  return it == table.end() ? none : it->second;
+}
+
+Format checked_format(const std::string& value, const std::string& command) {
+  const auto& supported = command_formats(command);
+  const auto f = parse_format(value);
+  if (f && std::find(supported.begin(), supported.end(), *f) != supported.end()) return *f;
+  std::vector<std::string> names;
+  for (const auto s : supported) names.push_back(format_name(s));
+  if (f) usage_error(fmt::format("--format '{}': {} does not support it (expected {})", value, command, format_list(supported)));
+  usage_error(fmt::format("--format '{}': unknown format (expected {}){}", value, format_list(supported),
+                          did_you_mean(value, names)));
 }
 
 const CLI::Validator& non_empty() {

@@ -5,6 +5,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "report/format.h"
+
 namespace torchdiag::cli {
 
 /// Exit codes (documented in man/torchdiag.1, EXIT STATUS).
@@ -43,6 +45,18 @@ void check_output_dir(const std::string& dir, const std::string& option);
 
 /// Usage error unless `root` is an existing directory (for --root).
 void check_root_dir(const std::string& root);
+
+/// The --format values of each command (inspect, bench, profile, recommend, watch,
+/// diff): one table that the checks, the help text and the shell completions read.
+const std::vector<Format>& command_formats(const std::string& command);
+
+/// The --format value when `command` supports it; else a usage error that names the
+/// supported ones ("--format 'md': unknown format (expected text, json or markdown);
+/// did you mean 'markdown'?"; a known format the command lacks: "bench does not support it").
+Format checked_format(const std::string& value, const std::string& command);
+
+/// "text, json or markdown".
+std::string format_list(const std::vector<Format>& formats);
 
 /// Option validators: a value that must not be empty (paths), a finite number (CLI11
 /// itself accepts "nan" and "inf" for doubles).

@@ -54,10 +54,7 @@ ComparableReport load(const std::string& path, const char* side) {
 }
 
 void run_diff(const DiffCliOptions& o, int& exit_code) {
-  const auto format = parse_format(o.format);
-  if (!format || (*format != Format::kText && *format != Format::kJson && *format != Format::kMarkdown)) {
-    usage_error(fmt::format("--format '{}': unknown format (expected text, json or markdown)", o.format));
-  }
+  const auto format = checked_format(o.format, "diff");
   check_output_path(o.output, "--output");
   const auto a = load(o.a, "A");
   const auto b = load(o.b, "B");
@@ -70,8 +67,8 @@ void run_diff(const DiffCliOptions& o, int& exit_code) {
   }
   const auto diff = diff_reports(a, b, DiffOptions{o.alpha, o.min_effect});
   std::string text;
-  if (*format == Format::kJson) text = json_text(diff_to_json(diff), 2) + "\n";
-  else if (*format == Format::kMarkdown) text = diff_to_markdown(diff, o.verbose);
+  if (format == Format::kJson) text = json_text(diff_to_json(diff), 2) + "\n";
+  else if (format == Format::kMarkdown) text = diff_to_markdown(diff, o.verbose);
   else text = diff_to_text(diff, o.verbose);
   write_output(text, o.output);
   exit_code = diff.mattering() > 0 ? 1 : kExitOk;
@@ -86,7 +83,7 @@ void add_diff(CLI::App& app, int& exit_code) {
       ->required()
       ->check(non_empty());
   cmd->add_option("B", o->b, "Second report, of the same kind")->required()->check(non_empty());
-  cmd->add_option("--format", o->format, "Output format: text, json or markdown")->capture_default_str();
+  cmd->add_option("--format", o->format, "Output format: " + format_list(command_formats("diff")))->capture_default_str();
   cmd->add_option("-o,--output", o->output, "Write the comparison to FILE instead of stdout")->check(non_empty());
   cmd->add_option("--alpha", o->alpha, "Bench: a p50 gap is significant when the test's p is below this")
       ->capture_default_str()

@@ -49,15 +49,12 @@ std::string render(const InspectReport& report, Format format, bool verbose) {
     case Format::kJson: return json_text(inspect_to_json(report), 2) + "\n";
     case Format::kText: return inspect_to_text(report, verbose);
     case Format::kOpenMetrics: return inspect_to_openmetrics(report);
-    default: usage_error(fmt::format("--format '{}': inspect supports text, json and openmetrics", format_name(format)));
+    default: return inspect_to_text(report, verbose);  // checked_format allows no other
   }
 }
 
 void run_inspect(const InspectOptions& o, int& exit_code) {
-  const auto format = parse_format(o.format);
-  if (!format || (*format != Format::kText && *format != Format::kJson && *format != Format::kOpenMetrics)) {
-    usage_error(fmt::format("--format '{}': unknown format (expected text, json or openmetrics)", o.format));
-  }
+  const auto format = checked_format(o.format, "inspect");
   if (!o.root.empty()) check_root_dir(o.root);
   check_output_path(o.output, "--output");
   const FsReader fs(o.root.empty() ? FsReader::kLiveRoot : o.root);
@@ -67,7 +64,7 @@ void run_inspect(const InspectOptions& o, int& exit_code) {
     pid = o.pid;
   }
   const auto report = collect_inspect(fs, pid, !o.no_torch, o.engine_threads);
-  write_output(render(report, *format, o.verbose), o.output);
+  write_output(render(report, format, o.verbose), o.output);
   if (o.check && has_problem(report.findings)) exit_code = kExitFindings;
 }
 
@@ -100,7 +97,7 @@ void add_inspect(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand("inspect", "Report CPUs, cgroup limits, LibTorch's view and findings");
   cmd->add_option("--root", o->root, "Analyse a snapshot tree (from 'torchdiag snapshot') instead of this system")
       ->check(non_empty());
-  cmd->add_option("--format", o->format, "Output format: text, json or openmetrics")->capture_default_str();
+  cmd->add_option("--format", o->format, "Output format: " + format_list(command_formats("inspect")))->capture_default_str();
   cmd->add_option("-o,--output", o->output, "Write the report to FILE instead of stdout")->check(non_empty());
   cmd->add_option("--pid", o->pid, "Inspect another running process through /proc/PID")
       ->check(CLI::Range(1, std::numeric_limits<int>::max()).description(""));

@@ -43,30 +43,13 @@ struct RecommendOptions {
   std::vector<std::string> command;
 };
 
-std::vector<std::string> format_names() {
-  std::vector<std::string> names;
-  for (const auto f : recommend_formats()) names.push_back(format_name(f));
-  return names;
-}
-
 /// The output form; an unknown one is a usage error even in entrypoint mode, so the
 /// container author sees it on the first start.
 Format pick_format(const RecommendOptions& o) {
   if (o.format.empty()) {
     return is_stdout_path(o.output) && ::isatty(STDOUT_FILENO) ? Format::kText : Format::kShell;
   }
-  const auto names = format_names();
-  const auto f = parse_format(o.format);
-  const auto& supported = recommend_formats();
-  if (!f) {
-    usage_error(fmt::format("--format '{}': unknown format (expected {}){}", o.format,
-                            fmt::join(names, ", "), did_you_mean(o.format, names)));
-  }
-  if (std::find(supported.begin(), supported.end(), *f) == supported.end()) {
-    usage_error(fmt::format("--format '{}': recommend does not support it (expected {})", o.format,
-                            fmt::join(names, ", ")));
-  }
-  return *f;
+  return checked_format(o.format, "recommend");
 }
 
 void check_usage(const RecommendOptions& o) {
@@ -166,7 +149,7 @@ void add_options(CLI::App& cmd, RecommendOptions& o) {
       ->check(non_empty());
   auto* format = cmd.add_option("--format", o.format,
                                 fmt::format("Output form: {} (default: text on a terminal, shell otherwise)",
-                                            fmt::join(format_names(), ", ")))
+                                            format_list(command_formats("recommend"))))
                      ->type_name("FORM");
   auto* output =
       cmd.add_option("-o,--output", o.output, "Write the answer to FILE instead of stdout")

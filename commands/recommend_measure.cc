@@ -8,6 +8,7 @@
 #include "advise/measure_policy.h"
 #include "bench/plan.h"
 #include "common.h"
+#include "progress.h"
 
 namespace torchdiag::cli {
 namespace {
@@ -91,7 +92,8 @@ std::shared_ptr<const MeasuredEvidence> run_measurement(const MeasureOptions& o,
   }
   const auto plan = plan_sweep(base, or_throw(workloads_of(o)), threads, {std::max(1, facts.streams)}, allocators);
   // --budget is a deadline: whatever the model does (even loop forever), the sweep ends then.
-  const auto rows = run_worker_sweep(plan, launch, nullptr, o.budget_s);
+  SweepProgress progress("recommend --measure", o.budget_s);
+  const auto rows = run_worker_sweep(plan, launch, &progress, o.budget_s);
   const MeasureObjective objective{parse_enum<Objective>(o.objective) == Objective::kThroughput, o.tolerance_pct / 100};
   const auto decision = choose_measured_threads(rows, objective);
   if (!decision) {

@@ -12,6 +12,7 @@
 
 #include "commands.h"
 #include "common.h"
+#include "progress.h"
 #include "model/finding.h"
 #include "report/format.h"
 #include "report/openmetrics.h"
@@ -60,10 +61,7 @@ struct WatchCliOptions {
 /// can move the cursor (not TERM=dumb).
 class LiveTable : public WatchObserver {
  public:
-  LiveTable() {
-    const char* term = std::getenv("TERM");
-    enabled_ = ::isatty(STDERR_FILENO) != 0 && !(term && std::string(term) == "dumb");
-  }
+  LiveTable() : enabled_(stderr_terminal() == Terminal::kAnsi) {}
   ~LiveTable() override { clear(); }
   LiveTable(const LiveTable&) = delete;
   LiveTable& operator=(const LiveTable&) = delete;
@@ -151,10 +149,7 @@ std::string round_summary(int round, const WatchReport& r, const WatchCliOptions
 }
 
 void run_watch(const WatchCliOptions& o, int& exit_code) {
-  const auto format = parse_format(o.format);
-  if (!format || (*format != Format::kText && *format != Format::kJson && *format != Format::kOpenMetrics)) {
-    usage_error(fmt::format("--format '{}': unknown format (expected text, json or openmetrics)", o.format));
-  }
+  const auto format = checked_format(o.format, "watch");
   if (o.pids.empty() && !o.all && o.match.empty()) {
     usage_error("name the processes to watch: --pid PID (repeatable), --all, or --match REGEX");
   }
@@ -184,7 +179,7 @@ void run_watch(const WatchCliOptions& o, int& exit_code) {
   StopOnSignals signals;
   wo.stop = &signals.flag();
   if (o.every_s <= 0) {
-    const auto report = run_round(o, fs, wo, *format);
+    const auto report = run_round(o, fs, wo, format);
     if (o.check && has_problem(report.findings)) exit_code = kExitFindings;
     return;
   }
@@ -194,7 +189,7 @@ void run_watch(const WatchCliOptions& o, int& exit_code) {
     rounds = round;
     const double start = steady_now_s();
     try {
-      note(round_summary(round, run_round(o, fs, wo, *format), o));
+      note(round_summary(round, run_round(o, fs, wo, format), o));
     } catch (const CommandError& e) {
       warn(fmt::format("round {} failed: {}; next round in {:g} s", round, e.message, o.every_s));
     }
@@ -232,7 +227,7 @@ void add_watch(CLI::App& app, int& exit_code) {
   cmd->add_flag("--spin", o->spin,
                 "Sample CPU time with perf_event_open to measure spinning in the OpenMP runtime (the default)");
   cmd->add_flag("--no-spin", o->no_spin, "Do not sample CPU time (no spin share; wins over --spin)");
-  auto* format = cmd->add_option("--format", o->format, "Output format: text, json or openmetrics");
+  auto* format = cmd->add_option("--format", o->format, "Output format: " + format_list(command_formats("watch")));
   format->type_name("FORMAT")->capture_default_str();
   cmd->add_option("-o,--output", o->output, "Write the report to FILE instead of stdout")
       ->type_name("FILE")

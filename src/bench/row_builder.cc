@@ -154,6 +154,7 @@ std::vector<AllocatorComparison> compare_allocators(const std::vector<BenchRow>&
       c.peak_rss_ratio = ratio(je.memory.peak_rss_bytes, gl.memory.peak_rss_bytes);
       c.mean_rss_ratio = ratio(je.memory.mean_rss_bytes, gl.memory.mean_rss_bytes);
       c.p50_ratio = je.latency.p50 / gl.latency.p50;
+      c.spread = std::max(je.latency.cv, gl.latency.cv);
       out.push_back(c);
     }
   }

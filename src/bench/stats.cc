@@ -30,6 +30,7 @@ LatencyStats compute_latency_stats(std::vector<double> samples) {
   const double n = static_cast<double>(samples.size());
   s.min = samples.front();
   s.p50 = percentile_sorted(samples, 0.50);
+  s.p10 = percentile_sorted(samples, 0.10);
   s.p90 = percentile_sorted(samples, 0.90);
   s.p99 = percentile_sorted(samples, 0.99);
   s.mean = std::accumulate(samples.begin(), samples.end(), 0.0) / n;

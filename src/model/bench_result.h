@@ -1,4 +1,5 @@
 #pragma once
+#include <cmath>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -15,7 +16,7 @@ inline constexpr const char* kBenchSchema = "torchdiag.bench/1";
 
 /// Latency statistics over every timed call (all streams, all repetitions), seconds.
 struct LatencyStats {
-  double min = 0, p50 = 0, p90 = 0, p99 = 0, mean = 0, stddev = 0;
+  double min = 0, p10 = 0, p50 = 0, p90 = 0, p99 = 0, mean = 0, stddev = 0;
   double cv = 0;        ///< stddev / mean
   int outliers = 0;     ///< calls further than 3 scaled MADs from the median
 };
@@ -91,6 +92,9 @@ struct AllocatorComparison {
   int streams = 1;
   std::optional<double> peak_rss_ratio, mean_rss_ratio;
   double p50_ratio = 0;
+  double spread = 0;  ///< the larger coefficient of variation of the two rows
+  /// The p50 gap is within the rows' spread: no latency difference to claim.
+  bool p50_within_spread() const { return std::abs(p50_ratio - 1) <= spread; }
 };
 
 /// Per-call latencies a bench row keeps for later comparison (JSON `latency_samples_s`).

@@ -79,7 +79,7 @@ json bench_row_to_json(const BenchRow& r) {
             {"iterations", r.iterations},
             {"items_per_op", r.items_per_op}};
   if (ok) {
-    j["latency_s"] = {{"min", r.latency.min},   {"p50", r.latency.p50}, {"p90", r.latency.p90},
+    j["latency_s"] = {{"min", r.latency.min},   {"p10", r.latency.p10}, {"p50", r.latency.p50}, {"p90", r.latency.p90},
                       {"p99", r.latency.p99},   {"mean", r.latency.mean},
                       {"stddev", r.latency.stddev}};
     j["cv"] = r.latency.cv;
@@ -136,7 +136,8 @@ json bench_to_json(const BenchReport& report) {
   for (const auto& c : report.comparisons) {
     comparisons.push_back({{"workload", to_string(c.workload)}, {"threads_label", threads_label(c.threads)}, {"streams", c.streams},
                            {"peak_rss_ratio", opt(c.peak_rss_ratio)}, {"mean_rss_ratio", opt(c.mean_rss_ratio)},
-                           {"p50_ratio", c.p50_ratio}});
+                           {"p50_ratio", c.p50_ratio}, {"spread_cv", c.spread},
+                           {"p50_within_spread", c.p50_within_spread()}});
   }
   json out = {{"schema", kBenchSchema}, {"context", ctx}, {"results", results},
               {"comparisons", comparisons}, {"warnings", warning_messages(report.warnings)}};

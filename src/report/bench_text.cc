@@ -54,9 +54,17 @@ std::string model_of(const BenchReport& r, Workload workload) {
   return "";
 }
 
+/// The thread label, with "> usable" when the row runs more intra-op threads (asked
+/// for, or picked by LibTorch for "current") than can run at once here.
+std::string threads_cell(const BenchReport& r, const BenchRow& row) {
+  const int threads = row.spec.threads ? *row.spec.threads : row.intra_op_threads;
+  const bool over = threads > r.context.capacity.usable_threads && r.context.capacity.usable_threads > 0;
+  return threads_label(row.spec) + (over ? " > usable" : "");
+}
+
 std::string table(const BenchReport& r, Workload workload, bool verbose) {
   std::string out = fmt::format("\n{}{}\n", workload, model_of(r, workload));
-  out += fmt::format("  {:<9} {:>7} {:>7} {:>9} {:>10} {:>10} {:>10} {:>6} {:>12} {:>8} {:>8} {:>8} {:>7} {:>5}",
+  out += fmt::format("  {:<17} {:>7} {:>7} {:>9} {:>10} {:>10} {:>10} {:>6} {:>12} {:>8} {:>8} {:>8} {:>7} {:>5}",
                      "threads", "interop", "streams", "allocator", "p50", "p90", "p99", "cv",
                      "items/s", "speedup", "cs/op", "migr/op", "thrott", "spin");
   if (verbose) out += fmt::format(" {:>10} {:>10} {:>8} {:>6}", "min", "mean", "cpu/op", "kernel");
@@ -65,13 +73,13 @@ std::string table(const BenchReport& r, Workload workload, bool verbose) {
     if (row.spec.workload != workload) continue;
     const auto mark = row.best ? "*" : " ";
     if (row.status != RowStatus::kOk) {
-      out += fmt::format(" {}{:<9} {:>7} {:>7} {:>9} {}: {}\n", mark, threads_label(row.spec),
+      out += fmt::format(" {}{:<17} {:>7} {:>7} {:>9} {}: {}\n", mark, threads_cell(r, row),
                          interop_label(row), row.spec.streams, row.spec.allocator, row.status, row.error);
       continue;
     }
     const auto& c = row.counters;
-    out += fmt::format(" {}{:<9} {:>7} {:>7} {:>9} {:>10} {:>10} {:>10} {:>5.1f}% {:>12.1f} {:>8} {:>8.2f} {:>8} {:>7} {:>5}",
-                       mark, threads_label(row.spec), interop_label(row), row.spec.streams, row.spec.allocator,
+    out += fmt::format(" {}{:<17} {:>7} {:>7} {:>9} {:>10} {:>10} {:>10} {:>5.1f}% {:>12.1f} {:>8} {:>8.2f} {:>8} {:>7} {:>5}",
+                       mark, threads_cell(r, row), interop_label(row), row.spec.streams, row.spec.allocator,
                        format_duration(row.latency.p50), format_duration(row.latency.p90),
                        format_duration(row.latency.p99), 100 * row.latency.cv, row.throughput_per_s,
                        row.speedup_vs_current ? fmt::format("{:.2f}x", *row.speedup_vs_current) : "-",
@@ -149,9 +157,14 @@ std::string memory_text(const BenchReport& r) {
     const auto pct = [](const std::optional<double>& v) {
       return v ? fmt::format("{:+.0f}%", 100 * (*v - 1)) : std::string("n/a");
     };
+    // A latency gap smaller than the rows' own spread is not a gain to headline.
+    const auto latency = c.p50_within_spread()
+                             ? fmt::format("no clear difference ({} is within the spread, cv {:.0f}%)", pct(c.p50_ratio),
+                                           100 * c.spread)
+                             : pct(c.p50_ratio);
     out += fmt::format("  jemalloc vs glibc, {} threads={} streams={}: peak RSS {}, mean RSS {}, p50 latency {}\n",
                        c.workload, threads_label(c.threads), c.streams, pct(c.peak_rss_ratio), pct(c.mean_rss_ratio),
-                       pct(c.p50_ratio));
+                       latency);
   }
   return out.empty() ? "" : "\nmemory\n" + out;
 }
@@ -198,7 +211,7 @@ std::string bench_to_markdown(const BenchReport& r) {
       if (row.spec.workload != w) continue;
       const bool ok = row.status == RowStatus::kOk;
       out += fmt::format("| {}{} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
-                         threads_label(row.spec), row.best ? " **best**" : "", interop_label(row),
+                         threads_cell(r, row), row.best ? " **best**" : "", interop_label(row),
                          row.spec.streams, row.spec.allocator, ok ? "ok" : fmt::format("{}: {}", row.status, row.error),
                          ok ? format_duration(row.latency.p50) : "-", ok ? format_duration(row.latency.p90) : "-",
                          ok ? format_duration(row.latency.p99) : "-",

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "report/bench_text.h"
+#include "report/svg_chart.h"
 #include "report/svg_plot.h"
 #include "util/strings.h"
 
@@ -154,8 +155,6 @@ std::string op_profile_csv(const BenchReport& r) {
 std::string op_scaling_svg(const BenchReport& r) {
   if (r.op_scaling.empty()) return "";
   constexpr double kW = 760, kH = 420, kL = 70, kT = 60, kPlotW = 420, kPlotH = 300, kLegendX = kL + kPlotW + 20;
-  static const char* kColours[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
-                                   "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
   int t_min = 1 << 30, t_max = 0;
   double s_max = 1;
   for (const auto& s : r.op_scaling) {
@@ -197,7 +196,7 @@ std::string op_scaling_svg(const BenchReport& r) {
                      "stroke-dasharray=\"4 3\"/>\n", kL, kL + kPlotW, py(1));
   for (size_t i = 0; i < r.op_scaling.size(); ++i) {
     const auto& s = r.op_scaling[i];
-    const char* colour = kColours[i % std::size(kColours)];
+    const char* colour = series_colour(i);
     std::string pts;
     for (const auto& [t, v] : s.speedup) pts += fmt::format("{:.1f},{:.1f} ", px(t), py(v));
     out += fmt::format("<polyline class=\"op\" fill=\"none\" stroke=\"{}\" stroke-width=\"2\" points=\"{}\"/>\n", colour, pts);
@@ -206,8 +205,8 @@ std::string op_scaling_svg(const BenchReport& r) {
     }
     const double y = kT + 10 + 18 * static_cast<double>(i);
     std::string name = s.name.size() > 34 ? s.name.substr(0, 33) + "~" : s.name;
-    out += fmt::format("<rect x=\"{}\" y=\"{:.1f}\" width=\"12\" height=\"3\" fill=\"{}\"/>"
-                       "<text class=\"legend\" x=\"{}\" y=\"{:.1f}\" font-size=\"11\">{}</text>\n",
+    out += fmt::format("<g class=\"legend-entry\" data-chart=\"ops\"><rect x=\"{}\" y=\"{:.1f}\" width=\"12\" height=\"3\" fill=\"{}\"/>"
+                       "<text x=\"{}\" y=\"{:.1f}\" font-size=\"11\">{}</text></g>\n",
                        kLegendX, y - 4, colour, kLegendX + 18, y, xml_escape(name));
   }
   return out + "</svg>\n";

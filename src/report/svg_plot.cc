@@ -4,129 +4,195 @@
 #include <cmath>
 #include <functional>
 #include <map>
+#include <tuple>
+#include <utility>
 
 #include <fmt/format.h>
 
 #include "report/bench_text.h"
+#include "report/svg_chart.h"
 #include "util/strings.h"
 
 namespace torchdiag {
 namespace {
 
-constexpr double kPanelW = 420, kPanelH = 300, kLeft = 70, kTop = 50, kGap = 110;
-const char* const kColours[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b"};
+constexpr double kLeft = 84, kPanelW = 360, kPanelH = 220, kGapX = 110, kTop = 74, kRowGap = 104, kLegendRow = 18;
 
-struct Series {
-  std::string name;
-  std::vector<std::pair<size_t, const BenchRow*>> points;  ///< x category index, row
+/// What sets a series apart in the bench chart: streams, allocator, inter-op threads.
+std::string kind_of(const BenchRow& row) {
+  return fmt::format("streams={} {}{}", row.spec.streams, row.spec.allocator,
+                     row.spec.interop_threads ? fmt::format(" interop={}", *row.spec.interop_threads) : "");
+}
+
+/// The thread count a row ran with: the one asked for, or LibTorch's own ("current").
+int threads_of(const BenchRow& row) { return row.spec.threads ? *row.spec.threads : row.intra_op_threads; }
+
+std::string text(double x, double y, int size, const std::string& anchor, const std::string& body,
+                 const std::string& extra = "") {
+  return fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"{}\" text-anchor=\"{}\"{}>{}</text>\n", x, y, size,
+                     anchor, extra, xml_escape(body));
+}
+
+/// A value axis drawn on the left of a panel: grid lines, tick labels, the rotated title.
+std::string draw_value_axis(const Axis& a, double x0, double y0, const std::string& title) {
+  std::string out;
+  for (const double t : a.ticks) {
+    const double y = a.at(t, y0 + kPanelH, y0);
+    out += fmt::format("<line x1=\"{0:.1f}\" x2=\"{1:.1f}\" y1=\"{2:.1f}\" y2=\"{2:.1f}\" stroke=\"#ddd\"/>\n", x0,
+                       x0 + kPanelW, y);
+    out += text(x0 - 6, y + 4, 11, "end", a.label(t));
+  }
+  const double cx = x0 - 56, cy = y0 + kPanelH / 2;
+  out += text(cx, cy, 12, "middle", title + (a.unit.empty() ? "" : " (" + a.unit + ")") + (a.log ? ", log scale" : ""),
+              fmt::format(" transform=\"rotate(-90 {:.1f} {:.1f})\"", cx, cy));
+  return out;
+}
+
+struct Panel {
+  std::string title, y_title;
+  Quantity quantity;
+  std::function<double(const BenchRow&)> value;
+  std::function<std::pair<double, double>(const BenchRow&)> bar;  ///< (low, high), or null
 };
 
-std::vector<std::string> categories(const BenchReport& r) {
-  std::vector<std::string> out;
-  for (const auto& row : r.rows) {
-    if (std::find(out.begin(), out.end(), threads_label(row.spec)) == out.end()) out.push_back(threads_label(row.spec));
+std::string draw_panel(const Panel& p, double x0, double y0, const std::vector<const BenchRow*>& rows,
+                       const std::vector<std::string>& kinds) {
+  std::vector<double> values;
+  std::vector<int> xs;
+  for (const auto* r : rows) {
+    values.push_back(p.value(*r));
+    if (p.bar) {
+      values.push_back(p.bar(*r).first);
+      values.push_back(p.bar(*r).second);
+    }
+    xs.push_back(threads_of(*r));
   }
-  return out;
-}
-
-std::vector<Series> series_of(const BenchReport& r, const std::vector<std::string>& cats) {
-  std::map<std::string, Series> by_name;
-  std::vector<std::string> order;
-  for (const auto& row : r.rows) {
-    if (row.status != RowStatus::kOk) continue;
-    const auto name = fmt::format("{} streams={} {}", row.spec.workload, row.spec.streams, row.spec.allocator);
-    if (!by_name.count(name)) order.push_back(name);
-    auto& s = by_name[name];
-    s.name = name;
-    const auto idx = static_cast<size_t>(std::find(cats.begin(), cats.end(), threads_label(row.spec)) - cats.begin());
-    s.points.emplace_back(idx, &row);
-  }
-  std::vector<Series> out;
-  for (const auto& n : order) out.push_back(by_name[n]);
-  return out;
-}
-
-std::string panel(double x0, const std::string& title, const std::string& unit,
-                  const std::vector<std::string>& cats, const std::vector<Series>& series,
-                  const std::function<double(const BenchRow&)>& value) {
-  double top = 0;
-  for (const auto& s : series) {
-    for (const auto& p : s.points) top = std::max(top, value(*p.second));
-  }
-  if (top <= 0) top = 1;
-  top *= 1.1;
-  const auto px = [&](size_t i) {
-    return x0 + (cats.size() > 1 ? kPanelW * static_cast<double>(i) / static_cast<double>(cats.size() - 1) : kPanelW / 2);
+  const auto axis = value_axis(values, p.quantity, true);
+  std::sort(xs.begin(), xs.end());
+  xs.erase(std::unique(xs.begin(), xs.end()), xs.end());
+  const double pad = 24;
+  const auto px = [&](int x) {
+    if (xs.size() < 2) return x0 + kPanelW / 2;
+    return x0 + pad + (kPanelW - 2 * pad) * (x - xs.front()) / double(xs.back() - xs.front());
   };
-  const auto py = [&](double v) { return kTop + kPanelH - kPanelH * v / top; };
-  std::string out = fmt::format("<g class=\"panel\"><text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"15\" text-anchor=\"middle\">{}</text>\n",
-                                x0 + kPanelW / 2, kTop - 18, xml_escape(title));
+  const auto py = [&](double v) { return axis.at(v, y0 + kPanelH, y0); };
+  std::string out = fmt::format("<g class=\"panel\">\n");
+  out += text(x0 + kPanelW / 2, y0 - 12, 13, "middle", p.title);
+  out += draw_value_axis(axis, x0, y0, p.y_title);
   out += fmt::format("<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"none\" stroke=\"#333\"/>\n",
-                     x0, kTop, kPanelW, kPanelH);
-  for (int t = 0; t <= 4; ++t) {
-    const double v = top * t / 4;
-    out += fmt::format("<line x1=\"{0:.1f}\" x2=\"{1:.1f}\" y1=\"{2:.1f}\" y2=\"{2:.1f}\" stroke=\"#ddd\"/>"
-                       "<text x=\"{3:.1f}\" y=\"{4:.1f}\" font-size=\"11\" text-anchor=\"end\">{5}</text>\n",
-                       x0, x0 + kPanelW, py(v), x0 - 6, py(v) + 4, xml_escape(unit == "s" ? format_duration(v) : fmt::format("{:.4g}", v)));
-  }
-  for (size_t i = 0; i < cats.size(); ++i) {
-    out += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"11\" text-anchor=\"middle\">{}</text>\n",
-                       px(i), kTop + kPanelH + 16, xml_escape(cats[i]));
-  }
-  out += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"12\" text-anchor=\"middle\">intra-op threads</text>\n",
-                     x0 + kPanelW / 2, kTop + kPanelH + 34);
-  for (size_t k = 0; k < series.size(); ++k) {
-    const char* colour = kColours[k % std::size(kColours)];
+                     x0, y0, kPanelW, kPanelH);
+  for (const int x : xs) out += text(px(x), y0 + kPanelH + 16, 11, "middle", std::to_string(x));
+  out += text(x0 + kPanelW / 2, y0 + kPanelH + 36, 12, "middle", "intra-op threads");
+  for (size_t k = 0; k < kinds.size(); ++k) {
+    const char* colour = series_colour(k);
+    std::vector<const BenchRow*> line, current;
+    for (const auto* r : rows) {
+      if (kind_of(*r) != kinds[k]) continue;
+      (r->spec.threads ? line : current).push_back(r);
+    }
+    std::sort(line.begin(), line.end(), [](const BenchRow* a, const BenchRow* b) { return threads_of(*a) < threads_of(*b); });
     std::string pts;
-    for (const auto& p : series[k].points) pts += fmt::format("{:.1f},{:.1f} ", px(p.first), py(value(*p.second)));
-    out += fmt::format("<polyline class=\"series\" data-series=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"2\" points=\"{}\"/>\n",
-                       xml_escape(series[k].name), colour, pts);
-    for (const auto& p : series[k].points) {
-      out += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"3.5\" fill=\"{}\"/>\n", px(p.first), py(value(*p.second)), colour);
+    for (const auto* r : line) pts += fmt::format("{:.1f},{:.1f} ", px(threads_of(*r)), py(p.value(*r)));
+    if (line.size() > 1) {
+      out += fmt::format("<polyline class=\"series\" data-series=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"2\" points=\"{}\"/>\n",
+                         xml_escape(kinds[k]), colour, pts);
+    }
+    for (const auto* r : line) {
+      const double x = px(threads_of(*r));
+      if (p.bar) {
+        const auto [lo, hi] = p.bar(*r);
+        out += fmt::format("<path class=\"error-bar\" d=\"M{0:.1f},{1:.1f}V{2:.1f}M{3:.1f},{1:.1f}H{4:.1f}M{3:.1f},{2:.1f}H{4:.1f}\" "
+                           "stroke=\"{5}\" fill=\"none\"/>\n", x, py(lo), py(hi), x - 4, x + 4, colour);
+      }
+      out += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"3.5\" fill=\"{}\"/>\n", x, py(p.value(*r)), colour);
+    }
+    for (const auto* r : current) {  // LibTorch's own choice: its own marker, labelled
+      const double x = px(threads_of(*r)), y = py(p.value(*r));
+      out += fmt::format("<path class=\"current\" d=\"M{0:.1f},{1:.1f}l6,6l-6,6l-6,-6z\" fill=\"white\" stroke=\"{2}\" stroke-width=\"2\"/>\n",
+                         x, y - 6, colour);
+      // Staggered by series, so two "current" points at one count keep readable labels.
+      out += text(x + 8, std::max(y - 8 - 11 * static_cast<double>(k % 3), y0 + 10), 10, "start", "current");
     }
   }
   return out + "</g>\n";
 }
 
-/// RSS over time, one line per row that has a timeline (a soak: one per allocator).
-std::string rss_panel(double y0, double width, const BenchReport& r) {
+/// The legend, right of the panels: one entry per series kind, then the "current" marker.
+std::string legend(double x, double y, const std::vector<std::string>& kinds, bool has_current) {
+  std::string out = "<g class=\"legend\">\n" + text(x, y, 12, "start", "series");
+  for (size_t k = 0; k < kinds.size(); ++k) {
+    const double ly = y + kLegendRow * double(k + 1);
+    out += fmt::format("<g class=\"legend-entry\" data-chart=\"bench\"><line x1=\"{0:.1f}\" x2=\"{1:.1f}\" y1=\"{2:.1f}\" "
+                       "y2=\"{2:.1f}\" stroke=\"{3}\" stroke-width=\"3\"/>{4}</g>\n",
+                       x, x + 22, ly - 4, series_colour(k), text(x + 28, ly, 12, "start", kinds[k]));
+  }
+  if (has_current) {
+    const double ly = y + kLegendRow * double(kinds.size() + 1);
+    out += fmt::format("<path d=\"M{:.1f},{:.1f}l6,6l-6,6l-6,-6z\" fill=\"white\" stroke=\"#333\" stroke-width=\"2\"/>\n", x + 11,
+                       ly - 10);
+    out += text(x + 28, ly, 12, "start", "current (LibTorch's own count)", " class=\"legend-note\"");
+  }
+  return out + "</g>\n";
+}
+
+/// RSS over time, one line per soak row (bench --duration), its peak and mean marked;
+/// the short timelines of an ordinary sweep are left to the table.
+std::string rss_chart(double y0, const BenchReport& r, double& height) {
   std::vector<const BenchRow*> rows;
-  double t_max = 0, b_max = 0;
+  std::vector<double> ts, bytes;
   for (const auto& row : r.rows) {
-    if (row.status != RowStatus::kOk || row.memory.rss_timeline.size() < 2) continue;
+    if (row.status != RowStatus::kOk || row.spec.duration_s <= 0 || row.memory.rss_timeline.size() < 2) continue;
     rows.push_back(&row);
     for (const auto& [t, b] : row.memory.rss_timeline) {
-      t_max = std::max(t_max, t);
-      b_max = std::max(b_max, static_cast<double>(b));
+      ts.push_back(t);
+      bytes.push_back(static_cast<double>(b));
     }
   }
-  if (rows.empty() || t_max <= 0) return "";
-  b_max *= 1.1;
-  const double w = width - kLeft - 40, h = kPanelH;
-  const auto px = [&](double t) { return kLeft + w * t / t_max; };
-  const auto py = [&](double b) { return y0 + h - h * b / b_max; };
-  std::string out = fmt::format("<g class=\"rss\"><text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"15\" text-anchor=\"middle\">"
-                                "resident memory (RSS) over the timed run</text>\n", kLeft + w / 2, y0 - 18);
-  out += fmt::format("<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"none\" stroke=\"#333\"/>\n",
-                     kLeft, y0, w, h);
-  for (int k = 0; k <= 4; ++k) {
-    const double b = b_max * k / 4, t = t_max * k / 4;
-    out += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"11\" text-anchor=\"end\">{:.0f} MiB</text>"
-                       "<text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"11\" text-anchor=\"middle\">{:.3g} s</text>\n",
-                       kLeft - 6, py(b) + 4, b / (1 << 20), px(t), y0 + h + 16, t);
+  height = 0;
+  if (rows.empty()) return "";
+  const double w = 2 * kPanelW + kGapX;
+  const auto tx = value_axis(ts, Quantity::kTime, false);
+  const auto by = value_axis(bytes, Quantity::kBytes, false);
+  const auto px = [&](double t) { return tx.at(t, kLeft, kLeft + w); };
+  const auto py = [&](double b) { return by.at(b, y0 + kPanelH, y0); };
+  std::string out = "<g class=\"rss\">\n" + text(kLeft + w / 2, y0 - 12, 13, "middle", "resident memory (RSS) over the timed run");
+  for (const double t : by.ticks) {
+    out += fmt::format("<line x1=\"{0:.1f}\" x2=\"{1:.1f}\" y1=\"{2:.1f}\" y2=\"{2:.1f}\" stroke=\"#ddd\"/>\n", kLeft, kLeft + w, py(t));
+    out += text(kLeft - 6, py(t) + 4, 11, "end", by.label(t));
   }
+  for (const double t : tx.ticks) out += text(px(t), y0 + kPanelH + 16, 11, "middle", tx.label(t));
+  out += text(kLeft + w / 2, y0 + kPanelH + 36, 12, "middle", "time since the timed window began (s)");
+  const double cx = kLeft - 56, cy = y0 + kPanelH / 2;
+  out += text(cx, cy, 12, "middle", "RSS (" + by.unit + ")", fmt::format(" transform=\"rotate(-90 {:.1f} {:.1f})\"", cx, cy));
+  out += fmt::format("<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"none\" stroke=\"#333\"/>\n", kLeft, y0, w, kPanelH);
+  const double legend_y = y0 + kPanelH + 62;
   for (size_t k = 0; k < rows.size(); ++k) {
     const auto* row = rows[k];
-    const char* colour = kColours[k % std::size(kColours)];
+    const char* colour = series_colour(k);
     std::string pts;
-    for (const auto& [t, b] : row->memory.rss_timeline) pts += fmt::format("{:.1f},{:.1f} ", px(t), py(static_cast<double>(b)));
-    const auto name = fmt::format("{} threads={} streams={} {}", row->spec.workload, threads_label(row->spec),
-                                  row->spec.streams, row->spec.allocator);
-    out += fmt::format("<polyline class=\"rss-series\" data-series=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"2\" points=\"{}\"/>\n"
-                       "<text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"12\" fill=\"{}\">{}</text>\n",
-                       xml_escape(name), colour, pts, kLeft, y0 + h + 36 + 16 * static_cast<double>(k), colour,
-                       xml_escape(name));
+    double peak_t = 0, peak = 0, sum = 0;
+    for (const auto& [t, b] : row->memory.rss_timeline) {
+      pts += fmt::format("{:.1f},{:.1f} ", px(t), py(static_cast<double>(b)));
+      if (static_cast<double>(b) > peak) std::tie(peak_t, peak) = std::make_pair(t, static_cast<double>(b));
+      sum += static_cast<double>(b);
+    }
+    const double mean = sum / static_cast<double>(row->memory.rss_timeline.size());
+    const auto name = fmt::format("{} threads={} {}", row->spec.workload, threads_label(row->spec), kind_of(*row));
+    out += fmt::format("<polyline class=\"rss-series\" data-series=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"2\" points=\"{}\"/>\n",
+                       xml_escape(name), colour, pts);
+    out += fmt::format("<line class=\"mean\" x1=\"{0:.1f}\" x2=\"{1:.1f}\" y1=\"{2:.1f}\" y2=\"{2:.1f}\" stroke=\"{3}\" stroke-dasharray=\"5 4\"/>\n",
+                       kLeft, kLeft + w, py(mean), colour);
+    out += fmt::format("<circle class=\"peak\" cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"4.5\" fill=\"none\" stroke=\"{}\" stroke-width=\"2\"/>\n",
+                       px(peak_t), py(peak), colour);
+    const double ly = legend_y + kLegendRow * static_cast<double>(k);
+    out += fmt::format("<g class=\"legend-entry\" data-chart=\"rss\"><line x1=\"{0:.1f}\" x2=\"{1:.1f}\" y1=\"{2:.1f}\" y2=\"{2:.1f}\" "
+                       "stroke=\"{3}\" stroke-width=\"3\"/>{4}</g>\n",
+                       kLeft, kLeft + 22, ly - 4, colour,
+                       text(kLeft + 28, ly, 12, "start",
+                            fmt::format("{}: peak {:.0f} {} (circle), mean {:.0f} {} (dashed)", name, peak / by.scale,
+                                        by.unit, mean / by.scale, by.unit)));
   }
+  height = legend_y + kLegendRow * static_cast<double>(rows.size()) - y0 + 40;
   return out + "</g>\n";
 }
 
@@ -145,29 +211,46 @@ std::string svg_open(double width, double height) {
 }
 
 std::string bench_to_svg(const BenchReport& r) {
-  const auto cats = categories(r);
-  const auto series = series_of(r, cats);
-  const double width = kLeft + 2 * kPanelW + kGap + 40;
-  const double legend_y = kTop + kPanelH + 60;
-  const double rss_y = legend_y + 20 * static_cast<double>(series.size()) + 50;
-  const std::string rss = rss_panel(rss_y, kLeft + 2 * kPanelW + kGap + 40, r);
-  const double height = rss.empty() ? legend_y + 20 * static_cast<double>(series.size()) + 30
-                                    : rss_y + kPanelH + 50 + 16 * static_cast<double>(series.size());
-  std::string out = svg_open(width, height);
-  out += fmt::format("<text x=\"{:.1f}\" y=\"18\" font-size=\"13\" text-anchor=\"middle\">{}</text>\n", width / 2,
-                     xml_escape(fmt::format("torchdiag bench, LibTorch {}, usable threads {}, {}", r.torch_version,
-                                            r.context.capacity.usable_threads, r.date)));
-  out += panel(kLeft, "p50 latency per call (lower is better)", "s", cats, series,
-               [](const BenchRow& row) { return row.latency.p50; });
-  out += panel(kLeft + kPanelW + kGap, "throughput, items/s (higher is better)", "items/s", cats, series,
-               [](const BenchRow& row) { return row.throughput_per_s; });
-  for (size_t k = 0; k < series.size(); ++k) {
-    const double y = legend_y + 20 * static_cast<double>(k);
-    out += fmt::format("<line x1=\"{0:.1f}\" x2=\"{1:.1f}\" y1=\"{2:.1f}\" y2=\"{2:.1f}\" stroke=\"{3}\" stroke-width=\"3\"/>"
-                       "<text x=\"{4:.1f}\" y=\"{5:.1f}\" font-size=\"12\">{6}</text>\n",
-                       kLeft, kLeft + 30, y, kColours[k % std::size(kColours)], kLeft + 38, y + 4,
-                       xml_escape(series[k].name));
+  std::vector<Workload> workloads;
+  std::vector<std::string> kinds;
+  bool has_current = false;
+  for (const auto& row : r.rows) {
+    if (row.status != RowStatus::kOk) continue;
+    if (std::find(workloads.begin(), workloads.end(), row.spec.workload) == workloads.end()) workloads.push_back(row.spec.workload);
+    if (std::find(kinds.begin(), kinds.end(), kind_of(row)) == kinds.end()) kinds.push_back(kind_of(row));
+    has_current = has_current || !row.spec.threads;
   }
+  size_t longest = 0;
+  for (const auto& k : kinds) longest = std::max(longest, k.size());
+  const double legend_x = kLeft + 2 * kPanelW + kGapX + 24;
+  const double width = legend_x + std::max(30.0 + 7.0 * static_cast<double>(longest), 240.0) + 20;
+  const double panels_h = static_cast<double>(workloads.size()) * (kPanelH + kRowGap);
+  double rss_h = 0;
+  const auto rss = rss_chart(kTop + panels_h, r, rss_h);
+  const double height = std::max(kTop + panels_h, kTop + kLegendRow * double(kinds.size() + 3)) + rss_h + 10;
+  const auto& cg = r.context.cgroup;
+  std::string out = svg_open(width, height);
+  out += text(kLeft, 24, 15, "start", "torchdiag bench: latency and throughput by thread count");
+  out += text(kLeft, 44, 12, "start",
+              fmt::format("LibTorch {}, {} usable threads, CPU quota {}, host {}, {}", r.torch_version,
+                          r.context.capacity.usable_threads,
+                          cg.quota_cpus ? fmt::format("{:.2f} CPUs", *cg.quota_cpus) : std::string("none"), r.host, r.date));
+  for (size_t w = 0; w < workloads.size(); ++w) {
+    std::vector<const BenchRow*> rows;
+    for (const auto& row : r.rows) {
+      if (row.status == RowStatus::kOk && row.spec.workload == workloads[w]) rows.push_back(&row);
+    }
+    const double y0 = kTop + static_cast<double>(w) * (kPanelH + kRowGap);
+    const std::string name = to_string(workloads[w]);
+    out += draw_panel({name + ": p50 latency per call, p10-p90 bars", "p50 latency", Quantity::kSeconds,
+                       [](const BenchRow& row) { return row.latency.p50; },
+                       [](const BenchRow& row) { return std::make_pair(row.latency.p10, row.latency.p90); }},
+                      kLeft, y0, rows, kinds);
+    out += draw_panel({name + ": throughput (higher is better)", "throughput", Quantity::kPerSecond,
+                       [](const BenchRow& row) { return row.throughput_per_s; }, nullptr},
+                      kLeft + kPanelW + kGapX, y0, rows, kinds);
+  }
+  out += legend(legend_x, kTop, kinds, has_current);
   return out + rss + "</svg>\n";
 }
 

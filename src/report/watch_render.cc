@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "report/findings_render.h"
+#include "report/svg_chart.h"
 #include "report/svg_plot.h"
 #include "util/strings.h"
 
@@ -204,15 +205,6 @@ json process_json(const WatchedProcess& p) {
   return j;
 }
 
-/// 1, 2 or 5 times a power of ten: the step that gives about `ticks` ticks up to `top`.
-double nice_step(double top, int ticks) {
-  const double raw = top / ticks * (1 - 1e-6);  // 10.000001 s in 5 ticks is still a step of 2
-  const double base = std::pow(10.0, std::floor(std::log10(raw)));
-  for (const double m : {1.0, 2.0, 5.0}) {
-    if (m * base >= raw) return m * base;
-  }
-  return 10 * base;
-}
 
 constexpr double kPanelW = 460, kPanelH = 200, kMarginL = 60, kMarginR = 30, kPanelGapY = 90, kTitleH = 70;
 constexpr const char* kRunnableColour = "#d62728";

@@ -37,7 +37,7 @@ Fact<std::string> find_worker() {
     if (::access(path.c_str(), X_OK) == 0) return Fact<std::string>::known(path, path);
   }
   return Fact<std::string>::unavailable("torchdiag-worker not found (looked in " + join(tried, ", ") +
-                                        "; set TORCHDIAG_WORKER)");
+                                        "; install the torchdiag-worker package, or set TORCHDIAG_WORKER)");
 }
 
 }  // namespace torchdiag

@@ -193,6 +193,23 @@ size_t edit_distance(const std::string& a, const std::string& b) {
 
 }  // namespace
 
+namespace {
+
+/// True when `word` (two or more characters) abbreviates `choice`: the same first
+/// letter, and every letter of `word` in `choice`, in order ("md" of "markdown").
+bool abbreviates(const std::string& word, const std::string& choice) {
+  if (word.size() < 2 || word.size() >= choice.size() || word[0] != choice[0]) return false;
+  size_t at = 0;
+  for (const char c : word) {
+    at = choice.find(c, at);
+    if (at == std::string::npos) return false;
+    ++at;
+  }
+  return true;
+}
+
+}  // namespace
+
 std::string did_you_mean(const std::string& word, const std::vector<std::string>& choices) {
   std::string best;
   size_t best_d = 3;  // at most two edits away
@@ -202,6 +219,13 @@ std::string did_you_mean(const std::string& word, const std::vector<std::string>
       best_d = d;
       best = c;
     }
+  }
+  if (best.empty()) {  // else an abbreviation, when only one choice fits
+    std::vector<std::string> fits;
+    for (const auto& c : choices) {
+      if (abbreviates(word, c)) fits.push_back(c);
+    }
+    if (fits.size() == 1) best = fits.front();
   }
   return best.empty() ? "" : "; did you mean '" + best + "'?";
 }

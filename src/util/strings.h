@@ -48,7 +48,8 @@ int hex_digit(char c);
 /// nullopt for anything else.
 std::optional<unsigned long long> parse_hex_u64(std::string_view s);
 
-/// "; did you mean 'inspect'?" for a near miss (at most two edits) among `choices`, or "".
+/// "; did you mean 'inspect'?" for a near miss (at most two edits) among `choices`, else
+/// for the one choice the word abbreviates ("md" -> "markdown"), or "".
 std::string did_you_mean(const std::string& word, const std::vector<std::string>& choices);
 
 /// A character and what replaces it.

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "cli/run_binary.h"
 #include "report/bench_json.h"
@@ -76,6 +77,24 @@ TEST_CASE("bench runs TorchScript files with one, two and integer inputs", "[ben
   }
 }
 
+TEST_CASE("bench --model alone times forward only; --workload adds index_select back", "[bench][worker]") {
+  if (!have_worker()) return;
+  const auto workloads = [](const std::vector<std::string>& extra) {
+    std::vector<std::string> args = {"bench", "--threads", "1", "--format", "json", "--model", model("single.pt"),
+                                     "--input", "4x16"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const auto r = run_torchdiag(quick(args));
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    std::set<std::string> names;
+    for (const auto& row : r.json()["results"]) names.insert(row["workload"].get<std::string>());
+    return names;
+  };
+  CHECK(workloads({}) == std::set<std::string>{"forward"});
+  CHECK(workloads({"--workload", "forward", "--workload", "index_select"}) ==
+        std::set<std::string>{"forward", "index_select"});
+}
+
 TEST_CASE("bench rejects files that are not TorchScript archives with one line", "[bench][worker]") {
   if (!have_worker()) return;
   const std::vector<std::pair<std::string, std::string>> cases = {
@@ -140,7 +159,8 @@ TEST_CASE("bench output formats: csv header, markdown table, svg plot", "[bench]
   std::ifstream in(svg);
   const std::string picture((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   CHECK(picture.rfind("<?xml", 0) == 0);
-  CHECK(picture.find("data-series=\"index_select streams=1 glibc\"") != std::string::npos);
+  CHECK(picture.find("data-series=\"streams=1 glibc\"") != std::string::npos);  // a line across threads 1 and 2
+  CHECK(picture.find("index_select: p50 latency per call") != std::string::npos);
   fs::remove(svg);
   const auto md = run_torchdiag(quick({"bench", "--workload", "index_select", "--rows", "500", "--cols", "32",
                                        "--indices", "1000", "--threads", "1", "--format", "markdown"}));

@@ -188,6 +188,26 @@ TEST_CASE("inspect bad input: root, format, option", "[inspect]") {
   CHECK(r.err.find("did you mean 'inspect'") != std::string::npos);
 }
 
+TEST_CASE("option typos and format abbreviations get a guess", "[inspect][cli]") {
+  auto r = run_torchdiag({"bench", "--formt", "json"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.rfind("torchdiag: error: unknown option '--formt' for bench; did you mean '--format'?\n", 0) == 0);
+  r = run_torchdiag({"inspect", "--no-troch"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("did you mean '--no-torch'?") != std::string::npos);
+  r = run_torchdiag({"bench", "--format", "md"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("--format 'md': unknown format (expected text, json, csv or markdown); did you mean 'markdown'?") !=
+        std::string::npos);
+  r = run_torchdiag({"inspect", "--format", "csv"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("--format 'csv': inspect does not support it (expected text, json or openmetrics)") !=
+        std::string::npos);
+  // After --exec --, the words are the command's own: never taken for torchdiag options.
+  r = run_torchdiag({"recommend", "--exec", "--", "/bin/true", "--formt"});
+  CHECK(r.exit_code == 0);
+}
+
 TEST_CASE("snapshot captures what inspect reads and inspect --root reproduces it", "[inspect][snapshot]") {
   const auto dir = "/tmp/torchdiag-snap-" + std::to_string(::getpid());
   const auto snap = run_torchdiag({"snapshot", dir}, {{"OMP_NUM_THREADS", "1"}, {"API_KEY", "hunter2"}});

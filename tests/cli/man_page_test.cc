@@ -123,7 +123,7 @@ std::map<std::string, std::string> entry_tags_by_section(const std::string& roff
   return tags;
 }
 
-std::map<std::string, std::string> man_page_entry_tags() {
+std::string man_page_text() {
   const char* override_path = std::getenv("TORCHDIAG_TEST_MAN_PAGE");
   const std::string path =
       override_path && *override_path ? override_path : TORCHDIAG_SOURCE_DIR "/man/torchdiag.1";
@@ -132,7 +132,28 @@ std::map<std::string, std::string> man_page_entry_tags() {
   REQUIRE(f.good());
   std::stringstream ss;
   ss << f.rdbuf();
-  return entry_tags_by_section(ss.str());
+  return ss.str();
+}
+
+std::map<std::string, std::string> man_page_entry_tags() { return entry_tags_by_section(man_page_text()); }
+
+/// The lines of one ".SH NAME" section, up to the next .SH.
+std::string sh_section(const std::string& roff, const std::string& name) {
+  const auto start = roff.find("\n.SH " + name + "\n");
+  if (start == std::string::npos) return "";
+  const auto body = start + name.size() + 6;
+  const auto end = roff.find("\n.SH ", body);
+  return roff.substr(body, end == std::string::npos ? std::string::npos : end - body);
+}
+
+/// The exit status of torchdiag run with `args` (output discarded).
+int exit_status(const std::vector<std::string>& args) {
+  torchdiag::SpawnOptions o;
+  o.argv = {TORCHDIAG_BINARY};
+  o.argv.insert(o.argv.end(), args.begin(), args.end());
+  o.env = torchdiag::current_environment();
+  o.timeout_s = 60;
+  return torchdiag::run_process(o).exit_code;
 }
 
 bool is_option_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-'; }
@@ -176,6 +197,34 @@ TEST_CASE("man page documents every subcommand and long option in --help", "[man
   for (const auto& m : missing) list += "\n  " + m;
   INFO("not documented in the man page (as a .TP entry of the command's .SS section):" << list);
   CHECK(missing.empty());
+}
+
+TEST_CASE("man page: SYNOPSIS names every subcommand, EXIT STATUS every status torchdiag exits with", "[man]") {
+  const auto roff = man_page_text();
+  const auto synopsis = roff_words(sh_section(roff, "SYNOPSIS"));
+  REQUIRE_FALSE(synopsis.empty());
+  for (const auto& name : subcommands(run_help({"--help"}))) {
+    INFO("torchdiag " << name);
+    CHECK(mentions(synopsis, "torchdiag " + name));
+  }
+  // The statuses come from the binary itself: one run for each way it can end.
+  const std::string roots = TORCHDIAG_FIXTURES "/roots";
+  const std::vector<std::vector<std::string>> runs = {
+      {"inspect", "--no-torch", "-o", "/dev/null"},                                     // success
+      {"inspect", "--no-torch", "-o", "/dev/full"},                                     // a write that fails
+      {"inspect", "--no-such-option"},                                                  // usage
+      {"inspect", "--root", roots + "/node-pool-a", "--check", "-o", "/dev/null"},      // findings
+      {"recommend", "--exec", "--", "/"},                                               // found, cannot run
+      {"recommend", "--exec", "--", "/nonexistent/torchdiag-man-page-test"},            // not found
+  };
+  std::set<int> statuses;
+  for (const auto& args : runs) statuses.insert(exit_status(args));
+  CHECK(statuses.size() == runs.size());  // each run ends another way
+  const auto exit_tags = entry_tags_by_section(sh_section(roff, "EXIT STATUS"))[""];
+  for (const int status : statuses) {
+    INFO("exit status " << status);
+    CHECK(mentions(exit_tags, std::to_string(status)));
+  }
 }
 
 TEST_CASE("man page option scan reads roff the way a reader does", "[man]") {

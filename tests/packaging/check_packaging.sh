@@ -7,7 +7,10 @@
 #     tests/packaging/check_manifests.py (required fields, keys the Kubernetes API
 #     knows, the DaemonSet's hostPID, host /sys and textfile hostPath, least-privilege
 #     securityContext, the Job's restart policy) and every torchdiag command line in
-#     them against `BUILD_DIR/torchdiag SUB --help` (each option must be there).
+#     them against `BUILD_DIR/torchdiag SUB --help` (each option must be there);
+#   - packaging/docker/: the Dockerfile's RUN, ENTRYPOINT and COPY lines and the
+#     entrypoint script, by tests/packaging/check_commands.py (commands and torchdiag
+#     options exist, COPY sources are in the build context). Docker itself is not run.
 # Prints one line per check ("ok   ..." or "FAIL ...") and a closing count; exits 1
 # when a check failed, 2 on bad usage.
 #
@@ -108,6 +111,10 @@ else
     fi
   fi
 fi
+
+run_check "packaging/docker: Dockerfile and entrypoint.sh commands, options and COPY sources" \
+  python3 tests/packaging/check_commands.py "$binary" --dockerfile packaging/docker/Dockerfile \
+  --script packaging/docker/entrypoint.sh
 
 echo "packaging: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

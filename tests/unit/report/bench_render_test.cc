@@ -5,6 +5,7 @@
 #include "report/bench_text.h"
 #include "report/op_profile_render.h"
 #include "report/svg_plot.h"
+#include "unit/report/svg_layout.h"
 
 using namespace torchdiag;
 
@@ -86,9 +87,16 @@ TEST_CASE("SVG is escaped and has one line per series", "[report]") {
   const auto svg = bench_to_svg(r);
   CHECK(svg.rfind("<?xml", 0) == 0);
   CHECK(svg.find("</svg>") != std::string::npos);
+  CHECK(svg.find("&lt;evil &amp; co&gt;") != std::string::npos);
+  CHECK(svg.find("<evil") == std::string::npos);
+  CHECK(torchdiag::testing::legend_entries(svg, "bench") == 1);  // the single ok series
+  auto two = sample_report();
+  two.rows[1].status = RowStatus::kOk;  // a second point: now a line in each panel
+  two.rows[1].latency.p50 = 0.001;
   size_t lines = 0;
-  for (size_t p = svg.find("class=\"series\""); p != std::string::npos; p = svg.find("class=\"series\"", p + 1)) ++lines;
-  CHECK(lines == 2);  // one per panel for the single ok series
+  const auto svg2 = bench_to_svg(two);
+  for (size_t p = svg2.find("class=\"series\""); p != std::string::npos; p = svg2.find("class=\"series\"", p + 1)) ++lines;
+  CHECK(lines == 2);
   CHECK(xml_escape("a<b & 'c'") == "a&lt;b &amp; &apos;c&apos;");
 }
 
@@ -126,7 +134,7 @@ TEST_CASE("profiled rows: JSON profile object, op_scaling, trace and SVG", "[rep
                "index_select-t1-idefault-s1-glibc,aten::relu,,2,0.0001,0.1,0\n");
   const auto svg = op_scaling_svg(r);
   CHECK(svg.find("<svg") != std::string::npos);
-  CHECK(svg.find("class=\"legend\"") != std::string::npos);
+  CHECK(svg.find("class=\"legend-entry\"") != std::string::npos);
   // Without profiling: no op_scaling key, no chart.
   const auto plain = bench_to_json(sample_report());
   CHECK_FALSE(plain.contains("op_scaling"));
@@ -152,4 +160,31 @@ TEST_CASE("chrome_trace: complete events with microsecond times, thread names", 
   CHECK(events[0]["args"]["name"] == "forward-t1-idefault-s1-glibc");
   CHECK(events[2]["args"]["name"] == "thread 1");
   CHECK(events[4]["args"]["input_shapes"] == "[[2, 2], [2, 2]]");
+}
+
+TEST_CASE("bench text marks thread counts above the usable threads", "[report]") {
+  auto r = sample_report();  // usable threads 2; rows at 1 (ok) and 2 (failed)
+  r.rows[1].spec.threads = 4;
+  const auto text = bench_to_text(r, false);
+  CHECK(text.find(" 1 > usable") == std::string::npos);
+  CHECK(text.find("4 > usable") != std::string::npos);
+  CHECK(bench_to_markdown(r).find("| 4 > usable |") != std::string::npos);
+  r.rows[0].spec.threads.reset();  // "current": what LibTorch picked counts
+  r.rows[0].intra_op_threads = 8;
+  CHECK(bench_to_text(r, false).find("current > usable") != std::string::npos);
+}
+
+TEST_CASE("bench text does not headline a jemalloc latency gap smaller than the spread", "[report]") {
+  auto r = sample_report();
+  AllocatorComparison c;
+  c.workload = Workload::kForward;
+  c.threads = 2;
+  c.p50_ratio = 0.95;  // 5% faster...
+  c.spread = 0.12;     // ...with a 12% spread
+  r.comparisons = {c};
+  CHECK(bench_to_text(r, false).find("p50 latency no clear difference (-5% is within the spread, cv 12%)") !=
+        std::string::npos);
+  r.comparisons[0].spread = 0.02;
+  CHECK(bench_to_text(r, false).find("p50 latency -5%") != std::string::npos);
+  CHECK(bench_to_json(r)["comparisons"][0]["p50_within_spread"] == false);
 }

@@ -59,3 +59,15 @@ TEST_CASE("parse_hex_u64 reads a maps address and refuses anything else", "[util
   CHECK(hex_digit('F') == 15);
   CHECK(hex_digit('g') == -1);
 }
+
+TEST_CASE("did_you_mean: near misses, then unique abbreviations", "[strings]") {
+  const std::vector<std::string> formats = {"text", "json", "csv", "markdown"};
+  CHECK(did_you_mean("jsno", formats) == "; did you mean 'json'?");
+  CHECK(did_you_mean("md", formats) == "; did you mean 'markdown'?");
+  CHECK(did_you_mean("txt", formats) == "; did you mean 'text'?");
+  CHECK(did_you_mean("yaml", formats).empty());
+  CHECK(did_you_mean("m", formats).empty());  // one letter abbreviates nothing
+  // Two choices fit the abbreviation: no guess.
+  CHECK(did_you_mean("ab", {"axxxxb", "ayyyyb"}).empty());
+  CHECK(did_you_mean("--formt", {"--format", "--output"}) == "; did you mean '--format'?");
+}

@@ -1,0 +1,101 @@
+#include "progress.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+#include <fmt/format.h>
+
+namespace torchdiag::cli {
+namespace {
+
+constexpr auto kTick = std::chrono::milliseconds(500);
+
+double seconds(std::chrono::steady_clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+}  // namespace
+
+Terminal stderr_terminal() {
+  if (::isatty(STDERR_FILENO) == 0) return Terminal::kNone;
+  const char* term = std::getenv("TERM");
+  return !term || !*term || std::string(term) == "dumb" ? Terminal::kDumb : Terminal::kAnsi;
+}
+
+SweepProgress::SweepProgress(std::string what, double deadline_s)
+    : terminal_(stderr_terminal()), what_(std::move(what)), deadline_s_(deadline_s), start_(Clock::now()) {
+  if (terminal_ != Terminal::kNone) ticker_ = std::thread([this] { tick(); });
+}
+
+SweepProgress::~SweepProgress() {
+  if (!ticker_.joinable()) return;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+    erase();
+  }
+  cv_.notify_all();
+  ticker_.join();
+}
+
+void SweepProgress::on_config_start(size_t index, size_t total, const BenchSpec& c) {
+  if (terminal_ == Terminal::kNone) return;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    index_ = index;
+    total_ = total;
+    config_ = fmt::format("{} threads={} streams={} {}", c.workload, threads_label(c), c.streams, c.allocator);
+    config_start_ = Clock::now();
+    active_ = true;
+  }
+  cv_.notify_all();  // draw the new configuration now, not at the next tick
+}
+
+void SweepProgress::on_config_done(size_t index, size_t total, const BenchRow&) {
+  if (terminal_ == Terminal::kNone) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  active_ = false;
+  if (index + 1 == total) erase();
+}
+
+void SweepProgress::tick() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stop_) {
+    if (active_) {
+      const auto now = Clock::now();
+      const double elapsed = seconds(now - start_), in_config = seconds(now - config_start_);
+      std::string eta;
+      if (index_ > 0) {
+        // The configurations done so far took this long each, on average.
+        const double per = seconds(config_start_ - start_) / static_cast<double>(index_);
+        double left = per * static_cast<double>(total_ - index_) - in_config;
+        if (deadline_s_ > 0) left = std::min(left, deadline_s_ - elapsed);
+        eta = fmt::format(", about {:.0f} s left", std::max(left, 0.0));
+      } else if (deadline_s_ > 0) {
+        eta = fmt::format(", at most {:.0f} s left", std::max(deadline_s_ - elapsed, 0.0));
+      }
+      draw(fmt::format("torchdiag {}: [{}/{}] {}  {:.1f} s{}", what_, index_ + 1, total_, config_, in_config, eta));
+    }
+    cv_.wait_for(lock, kTick);
+  }
+}
+
+void SweepProgress::draw(const std::string& line) {
+  if (terminal_ == Terminal::kAnsi) {
+    fmt::print(stderr, "\r\033[K{}", line);
+  } else {  // no escape sequences: overwrite with the line, then blank what is left
+    fmt::print(stderr, "\r{}{}", line, std::string(drawn_ > line.size() ? drawn_ - line.size() : 0, ' '));
+  }
+  drawn_ = line.size();
+  std::fflush(stderr);
+}
+
+void SweepProgress::erase() {
+  if (drawn_ == 0) return;
+  if (terminal_ == Terminal::kAnsi) fmt::print(stderr, "\r\033[K");
+  else fmt::print(stderr, "\r{}\r", std::string(drawn_, ' '));
+  drawn_ = 0;
+  std::fflush(stderr);
+}
+
+}  // namespace torchdiag::cli
