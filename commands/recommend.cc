@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <exception>
 #include <map>
 #include <memory>
@@ -15,8 +16,10 @@
 #include "advise/recommend_policy.h"
 #include "commands.h"
 #include "common.h"
+#include "util/cpu_list.h"
 #include "util/strings.h"
 #include "probe/env_probe.h"
+#include "probe/cpu_topology.h"
 #include "probe/inspect_probe.h"
 #include "report/format.h"
 #include "report/recommend_render.h"
@@ -41,7 +44,64 @@ struct RecommendOptions {
   bool quick = false;  ///< the default mode; accepted so scripts can say it
   MeasureOptions measure;
   std::vector<std::string> command;
+  std::string cpus, cpuset, memory;  ///< the target container's limits, as given
 };
+
+/// --cpus, --cpuset and --memory checked: usage errors name the option and the problem.
+TargetLimits target_limits(const RecommendOptions& o) {
+  TargetLimits t;
+  if (!o.cpus.empty()) {
+    const auto v = parse_double(o.cpus);
+    if (!v || *v <= 0 || *v > 65536) {
+      usage_error(fmt::format("--cpus '{}': not a number of CPUs above 0 (fractions allowed, e.g. 0.5)", o.cpus));
+    }
+    t.cpus = *v;
+  }
+  if (!o.cpuset.empty()) {
+    const auto parsed = parse_cpu_list(o.cpuset);
+    if (!parsed.ok()) usage_error(fmt::format("--cpuset '{}': {}", o.cpuset, parsed.error));
+    if (parsed.cpus.empty()) usage_error(fmt::format("--cpuset '{}': no CPU in the list", o.cpuset));
+    t.cpuset = format_cpu_list(parsed.cpus);
+  }
+  if (!o.memory.empty()) {
+    const auto v = parse_byte_size(o.memory);
+    if (!v) usage_error(fmt::format("--memory '{}': not a size (bytes, or with a unit: 512Mi, 4Gi, 4G, 4g)", o.memory));
+    t.memory_bytes = *v;
+  }
+  if (t.any() && o.measure.wanted()) {
+    usage_error("--cpus, --cpuset and --memory describe another container, which quick mode computes for; "
+                "--measure measures this one (run it inside that container)");
+  }
+  return t;
+}
+
+/// The facts as the target container would see them on this node: its CPU limit as the
+/// quota, its cpuset as the affinity mask (with the topology re-read for it).
+void apply_target(const TargetLimits& t, const FsReader& fs, InspectReport& report) {
+  if (t.cpus || t.cpuset) {  // the target's CPU limits replace this container's, also by their absence
+    report.cgroup.quota_cpus.reset();
+    report.cgroup.quota_source.clear();
+  }
+  if (t.cpus) {
+    report.cgroup.quota_cpus = *t.cpus;
+    report.cgroup.quota_source = "--cpus";
+    report.cgroup.period_us = 100000;
+    report.cgroup.quota_us = std::llround(*t.cpus * 100000);
+  }
+  if (t.cpuset) {
+    const auto cpus = parse_cpu_list(*t.cpuset).cpus;
+    if (report.cpu.online.ok()) {
+      for (const int cpu : cpus) {
+        if (!std::binary_search(report.cpu.online.value->begin(), report.cpu.online.value->end(), cpu)) {
+          usage_error(fmt::format("--cpuset '{}': CPU {} is not online on this node ({})", *t.cpuset, cpu,
+                                  format_cpu_list(*report.cpu.online.value)));
+        }
+      }
+    }
+    report.cgroup.cpuset = Fact<CpuSet>::known(cpus, "--cpuset");
+    report.cpu = probe_cpu_topology(fs, Fact<CpuSet>::known(cpus, "--cpuset"));
+  }
+}
 
 /// The output form; an unknown one is a usage error even in entrypoint mode, so the
 /// container author sees it on the first start.
@@ -71,13 +131,16 @@ std::map<std::string, std::string> fallback_env(const RecommendOptions& o) {
   return {};
 }
 
-Recommendation quick_recommendation(const RecommendOptions& o, const RecommendRequest& request) {
+Recommendation quick_recommendation(const RecommendOptions& o, const RecommendRequest& request,
+                                    const TargetLimits& target) {
   const FsReader fs(o.root.empty() ? FsReader::kLiveRoot : o.root);
   auto report = probe_inspect(fs);
+  apply_target(target, fs, report);
   report.capacity = compute_capacity(report.cpu, report.cgroup);
   // --exec: the command inherits this process's environment, not the snapshot's.
   if (o.exec) report.env = probe_env(FsReader(), paths::proc_dir());
   auto inputs = inputs_from_report(report, request);
+  inputs.facts.target = target;
   if (o.measure.wanted()) {
     try {
       inputs.measured = run_measurement(o.measure, inputs.facts, inputs.warnings);
@@ -91,6 +154,7 @@ Recommendation quick_recommendation(const RecommendOptions& o, const RecommendRe
 /// Never throws: whatever fails, the answer is at worst the safe minimum.
 Recommendation compute(const RecommendOptions& o) {
   const RecommendRequest request{o.workers, o.streams, o.override_env};
+  const auto target = target_limits(o);  // bad limits are usage errors, never a fallback
   if (!o.root.empty()) {
     try {
       check_root_dir(o.root);
@@ -99,7 +163,7 @@ Recommendation compute(const RecommendOptions& o) {
     }
   }
   try {
-    return quick_recommendation(o, request);
+    return quick_recommendation(o, request, target);
   } catch (const std::exception& e) {
     return recommend(fallback_inputs({fmt::format("gathering CPU facts failed: {}", e.what())},
                                      fallback_env(o), request));
@@ -174,6 +238,12 @@ void add_options(CLI::App& cmd, RecommendOptions& o) {
   cmd.add_flag("--explain", o.explain,
                "Print the evidence table (stdout for text, stderr for the other forms)");
   cmd.add_flag("--quick", o.quick, "Decide from CPU and cgroup facts only (the default)");
+  cmd.add_option("--cpus", o.cpus, "Compute for a container with this CPU limit (e.g. 4 or 0.5), not this one")
+      ->type_name("N");
+  cmd.add_option("--cpuset", o.cpuset, "Compute for a container pinned to these CPUs (e.g. 0-3), not this one")
+      ->type_name("LIST");
+  cmd.add_option("--memory", o.memory, "The target container's memory limit (e.g. 4Gi), for --format k8s")
+      ->type_name("SIZE");
   add_measure_options(cmd, o.measure);
   cmd.add_option("command", o.command, "CMD [ARGS...] for --exec, after --")->type_name("CMD");
 }

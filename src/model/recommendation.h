@@ -1,5 +1,6 @@
 #pragma once
 // What `torchdiag recommend` tells a deployment to run with, and why.
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -42,6 +43,15 @@ struct EnvSetting {
   std::string reason;  ///< the evidence, readable on its own
 };
 
+/// The limits of the container the answer is for, when not this one (--cpus, --cpuset,
+/// --memory: "what should a pod with a 4-CPU limit on this node use?").
+struct TargetLimits {
+  std::optional<double> cpus;            ///< a CPU limit, fractions allowed
+  std::optional<std::string> cpuset;     ///< a CPU list ("0-3")
+  std::optional<int64_t> memory_bytes;   ///< a memory limit
+  bool any() const { return cpus || cpuset || memory_bytes; }
+};
+
 /// The facts a recommendation rests on (the "facts" object of the JSON form).
 struct RecommendFacts {
   bool capacity_known = true;           ///< false: CPU facts unreadable, the safe minimum is used
@@ -55,6 +65,7 @@ struct RecommendFacts {
   std::optional<int> online_cpus;       ///< CPUs online on the host
   int workers = 1;                      ///< processes sharing the CPUs (--workers)
   int streams = 1;                      ///< engine threads per process (--streams)
+  TargetLimits target;                  ///< set: the facts describe that container, not this one
 };
 
 /// A thread count that was considered, for the evidence table.

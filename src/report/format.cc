@@ -10,7 +10,7 @@ constexpr Entry kFormats[] = {
     {Format::kText, "text"},     {Format::kJson, "json"},     {Format::kCsv, "csv"},
     {Format::kMarkdown, "markdown"}, {Format::kShell, "shell"}, {Format::kEnv, "env"},
     {Format::kDocker, "docker"}, {Format::kK8s, "k8s"},       {Format::kSystemd, "systemd"},
-    {Format::kOpenMetrics, "openmetrics"},
+    {Format::kOpenMetrics, "openmetrics"}, {Format::kTorchServe, "torchserve"}, {Format::kTriton, "triton"},
 };
 }  // namespace
 

@@ -7,7 +7,7 @@
 namespace torchdiag {
 
 /// Output formats. Not every report supports every format; see each command.
-enum class Format { kText, kJson, kCsv, kMarkdown, kShell, kEnv, kDocker, kK8s, kSystemd, kOpenMetrics };
+enum class Format { kText, kJson, kCsv, kMarkdown, kShell, kEnv, kDocker, kK8s, kSystemd, kOpenMetrics, kTorchServe, kTriton };
 
 /// "json" -> Format::kJson; nullopt for unknown names.
 std::optional<Format> parse_format(std::string_view name);

@@ -1,5 +1,9 @@
 #include "report/recommend_render.h"
 
+#include <algorithm>
+#include <cmath>
+#include <utility>
+
 #include <fmt/format.h>
 
 #include "report/openmetrics.h"
@@ -44,8 +48,29 @@ std::string render_docker(const Recommendation& rec) {
   return out + "\n";
 }
 
+/// A Kubernetes CPU quantity: "4", "1500m".
+std::string cpu_quantity(double cpus) {
+  const auto milli = std::llround(cpus * 1000);
+  return milli % 1000 == 0 ? std::to_string(milli / 1000) : std::to_string(milli) + "m";
+}
+
+/// A Kubernetes memory quantity: "4Gi", "512Mi", else bytes.
+std::string memory_quantity(int64_t bytes) {
+  for (const auto& [suffix, unit] : {std::pair<const char*, int64_t>{"Gi", int64_t{1} << 30}, {"Mi", int64_t{1} << 20}}) {
+    if (bytes >= unit && bytes % unit == 0) return std::to_string(bytes / unit) + suffix;
+  }
+  return std::to_string(bytes);
+}
+
 std::string render_k8s(const Recommendation& rec) {
-  std::string out = "env:\n";
+  std::string out;
+  const auto& t = rec.facts.target;
+  if (t.cpus || t.memory_bytes) {  // the limits the answer was computed for, to keep them together
+    out += "resources:\n  limits:\n";
+    if (t.cpus) out += fmt::format("    cpu: \"{}\"\n", cpu_quantity(*t.cpus));
+    if (t.memory_bytes) out += fmt::format("    memory: \"{}\"\n", memory_quantity(*t.memory_bytes));
+  }
+  out += "env:\n";
   for (const auto& s : rec.env) {
     out += fmt::format("- name: {}\n  value: {}\n", s.name, yaml_quote(s.value));
   }
@@ -58,6 +83,41 @@ std::string render_systemd(const Recommendation& rec) {
     out += fmt::format("Environment=\"{}={}\"\n", s.name, systemd_escape(s.value));
   }
   return out;
+}
+
+/// The variable's value, or "" when the recommendation does not set it.
+std::string env_value(const Recommendation& rec, const char* name) {
+  for (const auto& s : rec.env) {
+    if (s.name == name) return s.value;
+  }
+  return "";
+}
+
+/// TorchServe: config.properties keys for its frontend and workers, and the environment
+/// its Python workers inherit. Frontend (netty) threads stay few: they move requests, and
+/// by default there are as many as the host has CPUs.
+std::string render_torchserve(const Recommendation& rec) {
+  const auto& f = rec.facts;
+  const int netty = std::clamp(f.usable_threads / 4, 1, 4);
+  std::string out = fmt::format(
+      "# TorchServe config.properties: {} worker(s) x {} intra-op thread(s) within {} usable thread(s)\n"
+      "default_workers_per_model={}\nnumber_of_netty_threads={}\nnetty_client_threads={}\n"
+      "# Start TorchServe with this environment; its Python workers inherit it:\n",
+      f.workers, rec.omp_num_threads, f.usable_threads, f.workers, netty, netty);
+  for (const auto& s : rec.env) out += fmt::format("#   {}={}\n", s.name, s.value);
+  return out;
+}
+
+/// Triton's PyTorch backend: the config.pbtxt instance group and thread parameters.
+std::string render_triton(const Recommendation& rec) {
+  const auto& f = rec.facts;
+  const auto intra = env_value(rec, "OMP_NUM_THREADS");
+  return fmt::format(
+      "# Triton PyTorch backend (config.pbtxt): {0} instance(s) x {1} intra-op thread(s) within {2} usable thread(s)\n"
+      "instance_group [\n  {{\n    count: {0}\n    kind: KIND_CPU\n  }}\n]\n"
+      "parameters: {{\n  key: \"INTRA_OP_THREAD_COUNT\"\n  value: {{ string_value: \"{1}\" }}\n}}\n"
+      "parameters: {{\n  key: \"INTER_OP_THREAD_COUNT\"\n  value: {{ string_value: \"1\" }}\n}}\n",
+      f.workers, intra.empty() ? std::to_string(rec.omp_num_threads) : intra, f.usable_threads);
 }
 
 ordered_json facts_json(const RecommendFacts& f) {
@@ -73,6 +133,13 @@ ordered_json facts_json(const RecommendFacts& f) {
   j["online_cpus"] = f.online_cpus ? ordered_json(*f.online_cpus) : ordered_json(nullptr);
   j["workers"] = f.workers;
   j["streams"] = f.streams;
+  if (f.target.any()) {
+    j["target"] = {{"cpus", f.target.cpus ? ordered_json(*f.target.cpus) : ordered_json(nullptr)},
+                   {"cpuset", f.target.cpuset ? ordered_json(*f.target.cpuset) : ordered_json(nullptr)},
+                   {"memory_bytes", f.target.memory_bytes ? ordered_json(*f.target.memory_bytes) : ordered_json(nullptr)}};
+  } else {
+    j["target"] = nullptr;
+  }
   return j;
 }
 
@@ -132,6 +199,13 @@ std::string explain_facts(const RecommendFacts& f) {
                   "the host; LibTorch's default ignores quotas");
   out += fact_row("workers", std::to_string(f.workers), "processes sharing the CPUs (--workers)");
   out += fact_row("streams", std::to_string(f.streams), "engine threads per process (--streams)");
+  if (f.target.any()) {
+    std::vector<std::string> parts;
+    if (f.target.cpus) parts.push_back(fmt::format("--cpus {:g}", *f.target.cpus));
+    if (f.target.cpuset) parts.push_back("--cpuset " + *f.target.cpuset);
+    if (f.target.memory_bytes) parts.push_back(fmt::format("--memory {}", *f.target.memory_bytes));
+    out += fact_row("target", "another", "the container described by " + join(parts, ", ") + ", not this one");
+  }
   return out;
 }
 
@@ -147,9 +221,10 @@ std::string explain_candidates(const std::vector<Candidate>& candidates) {
 }  // namespace
 
 const std::vector<Format>& recommend_formats() {
-  static const std::vector<Format> formats = {Format::kText,   Format::kShell,  Format::kEnv,
-                                              Format::kJson,   Format::kDocker, Format::kK8s,
-                                              Format::kSystemd, Format::kOpenMetrics};
+  static const std::vector<Format> formats = {Format::kText,    Format::kShell,       Format::kEnv,
+                                              Format::kJson,    Format::kDocker,      Format::kK8s,
+                                              Format::kSystemd, Format::kOpenMetrics, Format::kTorchServe,
+                                              Format::kTriton};
   return formats;
 }
 
@@ -166,6 +241,8 @@ std::optional<std::string> render_recommendation(const Recommendation& rec, Form
     case Format::kK8s: return render_k8s(rec);
     case Format::kSystemd: return render_systemd(rec);
     case Format::kOpenMetrics: return recommend_to_openmetrics(rec);
+    case Format::kTorchServe: return render_torchserve(rec);
+    case Format::kTriton: return render_triton(rec);
     case Format::kCsv:
     case Format::kMarkdown: break;
   }

@@ -21,9 +21,14 @@ const std::vector<Format>& recommend_formats();
 ///   env      `K=V` lines, taken literally (docker --env-file)
 ///   json     the torchdiag.recommend/1 document
 ///   docker   `-e K=V` flags on one line (values with shell-special characters quoted)
-///   k8s      an `env:` YAML list with double-quoted values
+///   k8s      an `env:` YAML list with double-quoted values, after `resources.limits` when
+///            the answer is for a target's --cpus/--memory
 ///   systemd  `Environment="K=V"` lines
 ///   openmetrics  torchdiag_recommended_threads per variable (report/openmetrics.h)
+///   torchserve   config.properties lines (workers, netty threads) and, as comments, the
+///                environment its Python workers inherit
+///   triton   the instance_group and INTRA_/INTER_OP_THREAD_COUNT parameters of a
+///            PyTorch-backend config.pbtxt
 /// nullopt for a format recommend does not support (csv, markdown).
 std::optional<std::string> render_recommendation(const Recommendation& rec, Format format,
                                                  bool explain = false);

@@ -253,4 +253,23 @@ std::string printable(std::string_view text) {
   return out;
 }
 
+std::optional<long long> parse_byte_size(std::string_view text) {
+  text = trim(text);
+  size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+  const auto number = parse_int(text.substr(0, digits));
+  if (!number || *number <= 0) return std::nullopt;
+  const auto unit = text.substr(digits);
+  static const std::pair<std::string_view, long long> kUnits[] = {
+      {"", 1},           {"Ki", 1LL << 10},   {"Mi", 1LL << 20},     {"Gi", 1LL << 30},      {"Ti", 1LL << 40},
+      {"K", 1000},       {"M", 1000000},      {"G", 1000000000},     {"T", 1000000000000}, {"k", 1LL << 10},
+      {"m", 1LL << 20},  {"g", 1LL << 30},    {"t", 1LL << 40}};
+  for (const auto& [name, factor] : kUnits) {
+    if (unit != name) continue;
+    if (*number > (1LL << 62) / factor) return std::nullopt;
+    return *number * factor;
+  }
+  return std::nullopt;
+}
+
 }  // namespace torchdiag

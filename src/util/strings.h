@@ -48,6 +48,11 @@ int hex_digit(char c);
 /// nullopt for anything else.
 std::optional<unsigned long long> parse_hex_u64(std::string_view s);
 
+/// A memory size: bytes, or a number with a unit as Kubernetes writes it ("512Mi",
+/// "4Gi" binary; "4G" decimal) or as Docker does ("4g", "512m": binary). nullopt for
+/// anything else, zero, or more than 2^62 bytes.
+std::optional<long long> parse_byte_size(std::string_view text);
+
 /// "; did you mean 'inspect'?" for a near miss (at most two edits) among `choices`, else
 /// for the one choice the word abbreviates ("md" -> "markdown"), or "".
 std::string did_you_mean(const std::string& word, const std::vector<std::string>& choices);

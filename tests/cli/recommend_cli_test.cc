@@ -316,3 +316,61 @@ TEST_CASE("recommend -o writes the answer to a file and nothing to stdout", "[re
   CHECK_THAT(written, Catch::StartsWith("Environment=\"OMP_NUM_THREADS="));
   CHECK(recommend({"--format", "env", "-o", "/nonexistent-dir/x"}).exit_code == 2);  // checked before any work
 }
+
+TEST_CASE("recommend --cpus/--cpuset/--memory compute for a target container on this node", "[recommend][cli]") {
+  const auto root = kRoots + "/node-pool-a";  // 48 CPUs, its own pod limited to 4
+  const auto env = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = {"--root", root, "--format", "json"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const auto r = recommend(args);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    return r.json();
+  };
+  auto j = env({"--cpus", "8"});
+  CHECK(j["env"]["OMP_NUM_THREADS"] == "8");  // the target's limit, not this pod's 4
+  CHECK(j["facts"]["target"]["cpus"] == 8.0);
+  CHECK(j["facts"]["quota_source"] == "--cpus");
+  j = env({"--cpus", "2.5"});
+  CHECK(j["env"]["OMP_NUM_THREADS"] == "2");
+  j = env({"--cpuset", "0-5"});  // pinned, no CPU limit of its own
+  CHECK(j["env"]["OMP_NUM_THREADS"] == "6");
+  CHECK(j["facts"]["quota_cpus"].is_null());
+  j = env({"--cpuset", "0-5", "--cpus", "3"});
+  CHECK(j["env"]["OMP_NUM_THREADS"] == "3");
+  const auto k8s = recommend({"--root", root, "--format", "k8s", "--cpus", "4", "--memory", "8Gi"});
+  REQUIRE(k8s.exit_code == 0);
+  CHECK(k8s.out.rfind("resources:\n  limits:\n    cpu: \"4\"\n    memory: \"8Gi\"\nenv:\n", 0) == 0);
+  CHECK(k8s.out.find("value: \"4\"") != std::string::npos);
+  const auto serve = recommend({"--root", root, "--format", "torchserve", "--cpus", "8", "--workers", "2"});
+  REQUIRE(serve.exit_code == 0);
+  CHECK(serve.out.find("default_workers_per_model=2\n") != std::string::npos);
+  CHECK(serve.out.find("#   OMP_NUM_THREADS=4\n") != std::string::npos);
+}
+
+TEST_CASE("recommend: bad target limits are one-line usage errors", "[recommend][cli]") {
+  const auto root = kRoots + "/node-pool-a";
+  const struct {
+    std::vector<std::string> args;
+    std::string error;
+  } cases[] = {
+      {{"--cpus", "0"}, "--cpus '0': not a number of CPUs above 0"},
+      {{"--cpus", "-1"}, "--cpus '-1'"},
+      {{"--cpus", "nan"}, "--cpus 'nan'"},
+      {{"--cpuset", "99-98"}, "--cpuset '99-98'"},
+      {{"--cpuset", "60-61"}, "CPU 60 is not online on this node (0-47)"},
+      {{"--memory", "4XB"}, "--memory '4XB': not a size"},
+  };
+  for (const auto& c : cases) {
+    std::vector<std::string> args = {"--root", root, "--format", "env"};
+    args.insert(args.end(), c.args.begin(), c.args.end());
+    const auto r = recommend(args);
+    INFO(c.error << "\n" << r.err);
+    CHECK(r.exit_code == 2);
+    CHECK(r.out.empty());
+    CHECK(r.err.find(c.error) != std::string::npos);
+  }
+  const auto measure = recommend({"--cpus", "2", "--measure", "--format", "env"});  // live: --measure refuses --root
+  CHECK(measure.exit_code == 2);
+  CHECK(measure.err.find("--measure measures this one") != std::string::npos);
+}

@@ -3,10 +3,13 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cctype>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <regex>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -258,7 +261,7 @@ TEST_CASE("text is for people; --explain adds the evidence table", "[recommend][
 }
 
 TEST_CASE("every listed format renders; others are refused", "[recommend][report]") {
-  CHECK(recommend_formats().size() == 8);
+  CHECK(recommend_formats().size() == 10);
   for (const auto f : recommend_formats()) {
     INFO(format_name(f));
     const auto text = render(typical(), f);
@@ -267,4 +270,145 @@ TEST_CASE("every listed format renders; others are refused", "[recommend][report
   }
   CHECK_FALSE(render_recommendation(typical(), Format::kCsv));
   CHECK_FALSE(render_recommendation(typical(), Format::kMarkdown));
+}
+
+namespace {
+
+/// A minimal reader of protobuf text format (what Triton's config.pbtxt is): fields
+/// `name: value` and `name { ... }` / `name: { ... }`, lists `name [ {...}, ... ]`,
+/// strings, numbers and enum words, # comments. Returns the fields seen as
+/// "path=value" lines, or throws on anything else.
+struct Pbtxt {
+  std::string text;
+  size_t at = 0;
+  std::vector<std::string> fields;
+
+  void skip() {
+    while (at < text.size()) {
+      if (std::isspace(static_cast<unsigned char>(text[at]))) {
+        ++at;
+      } else if (text[at] == '#') {
+        while (at < text.size() && text[at] != '\n') ++at;
+      } else {
+        break;
+      }
+    }
+  }
+  std::string word() {
+    skip();
+    const size_t start = at;
+    while (at < text.size() && (std::isalnum(static_cast<unsigned char>(text[at])) || text[at] == '_')) ++at;
+    if (start == at) throw std::runtime_error("expected a name at " + std::to_string(start));
+    return text.substr(start, at - start);
+  }
+  bool eat(char c) {
+    skip();
+    if (at < text.size() && text[at] == c) {
+      ++at;
+      return true;
+    }
+    return false;
+  }
+  std::string scalar() {
+    skip();
+    if (eat('"')) {
+      const size_t end = text.find('"', at);
+      if (end == std::string::npos) throw std::runtime_error("unterminated string");
+      auto v = text.substr(at, end - at);
+      at = end + 1;
+      return "\"" + v + "\"";
+    }
+    return word();
+  }
+  void message(const std::string& path, char close) {
+    while (true) {
+      skip();
+      if (close && eat(close)) return;
+      if (!close && at >= text.size()) return;
+      const auto name = word();
+      const bool colon = eat(':');
+      if (eat('{')) {
+        message(path + name + ".", '}');
+      } else if (eat('[')) {
+        do {
+          if (eat('{')) message(path + name + ".", '}');
+          else fields.push_back(path + name + "=" + scalar());
+        } while (eat(','));
+        if (!eat(']')) throw std::runtime_error("expected ]");
+      } else {
+        if (!colon) throw std::runtime_error("expected : after " + name);
+        fields.push_back(path + name + "=" + scalar());
+      }
+    }
+  }
+};
+
+std::vector<std::string> parse_pbtxt(const std::string& text) {
+  Pbtxt p;
+  p.text = text;
+  p.message("", 0);
+  return p.fields;
+}
+
+/// A Java .properties file's key=value pairs (comments and blank lines skipped).
+std::map<std::string, std::string> parse_properties(const std::string& text) {
+  std::map<std::string, std::string> out;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#' || line[0] == '!') continue;
+    const auto eq = line.find('=');
+    REQUIRE(eq != std::string::npos);
+    out[line.substr(0, eq)] = line.substr(eq + 1);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("pbtxt reader refuses what is not protobuf text", "[recommend][report]") {
+  CHECK(parse_pbtxt("a: 1\nb { c: \"x\" }\n") == std::vector<std::string>{"a=1", "b.c=\"x\""});
+  CHECK_THROWS(parse_pbtxt("a 1"));
+  CHECK_THROWS(parse_pbtxt("a: \"x"));
+  CHECK_THROWS(parse_pbtxt("a [ { b: 1 }"));
+}
+
+TEST_CASE("triton output is a valid config.pbtxt block with the thread parameters", "[recommend][report]") {
+  auto r = typical();  // 4 usable threads, 2 workers, OMP_NUM_THREADS=2
+  const auto fields = parse_pbtxt(*render_recommendation(r, Format::kTriton));
+  CHECK(fields == std::vector<std::string>{"instance_group.count=2", "instance_group.kind=KIND_CPU",
+                                           "parameters.key=\"INTRA_OP_THREAD_COUNT\"",
+                                           "parameters.value.string_value=\"2\"",
+                                           "parameters.key=\"INTER_OP_THREAD_COUNT\"",
+                                           "parameters.value.string_value=\"1\""});
+}
+
+TEST_CASE("torchserve output parses as config.properties; workers x threads fit", "[recommend][report]") {
+  auto r = typical();
+  r.facts.usable_threads = 16;
+  r.facts.workers = 4;
+  r.omp_num_threads = 4;
+  r.env[0].value = r.env[1].value = "4";
+  const auto text = *render_recommendation(r, Format::kTorchServe);
+  const auto props = parse_properties(text);
+  CHECK(props.at("default_workers_per_model") == "4");
+  CHECK(props.at("number_of_netty_threads") == "4");  // 16 / 4
+  CHECK(props.at("netty_client_threads") == "4");
+  CHECK_FALSE(props.count("job_queue_size"));
+  CHECK(props.size() == 3);
+  CHECK(text.find("#   OMP_NUM_THREADS=4\n") != std::string::npos);
+  CHECK(std::stoi(props.at("default_workers_per_model")) * r.omp_num_threads <= r.facts.usable_threads);
+}
+
+TEST_CASE("k8s output carries the target's limits beside the env", "[recommend][report]") {
+  auto r = typical();
+  CHECK(render_recommendation(r, Format::kK8s)->rfind("env:\n", 0) == 0);  // no target: env only
+  r.facts.target.cpus = 0.5;
+  r.facts.target.memory_bytes = int64_t{512} << 20;
+  const auto k8s = *render_recommendation(r, Format::kK8s);
+  CHECK(k8s.rfind("resources:\n  limits:\n    cpu: \"500m\"\n    memory: \"512Mi\"\nenv:\n", 0) == 0);
+  r.facts.target.cpus = 4;
+  r.facts.target.memory_bytes = 1000;
+  CHECK(render_recommendation(r, Format::kK8s)->find("cpu: \"4\"\n    memory: \"1000\"") != std::string::npos);
+  CHECK(recommend_to_json(r)["facts"]["target"]["cpus"] == 4.0);
 }

@@ -71,3 +71,16 @@ TEST_CASE("did_you_mean: near misses, then unique abbreviations", "[strings]") {
   CHECK(did_you_mean("ab", {"axxxxb", "ayyyyb"}).empty());
   CHECK(did_you_mean("--formt", {"--format", "--output"}) == "; did you mean '--format'?");
 }
+
+TEST_CASE("parse_byte_size: Kubernetes and Docker units", "[strings]") {
+  CHECK(parse_byte_size("4096") == 4096);
+  CHECK(parse_byte_size("4Gi") == 4LL << 30);
+  CHECK(parse_byte_size("512Mi") == 512LL << 20);
+  CHECK(parse_byte_size("4G") == 4000000000LL);
+  CHECK(parse_byte_size("4g") == 4LL << 30);
+  CHECK(parse_byte_size(" 2Ti ") == 2LL << 40);
+  for (const char* bad : {"", "0", "-1", "4XB", "4 Gi", "Gi", "1.5Gi", "99999999999999999999", "9999999999Ti"}) {
+    INFO(bad);
+    CHECK_FALSE(parse_byte_size(bad));
+  }
+}
