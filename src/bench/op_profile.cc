@@ -66,9 +66,6 @@ std::string threads_reading(const OpScaling& s) {
   return s.name + ": " + join(parts, ", ");
 }
 
-/// The thread count of a row: the one asked for, else what LibTorch used ("current").
-int row_threads(const BenchRow& r) { return r.spec.threads ? *r.spec.threads : r.intra_op_threads; }
-
 }  // namespace
 
 OpProfile summarize_profile(const ProfileSample& sample, bool by_shapes) {
@@ -131,8 +128,8 @@ std::vector<OpScaling> op_scaling(const std::vector<BenchRow>& rows) {
       const bool same = r.spec.workload == first.spec.workload && r.spec.model == first.spec.model &&
                         r.spec.interop_threads == first.spec.interop_threads && r.spec.streams == first.spec.streams &&
                         r.spec.allocator == first.spec.allocator;
-      if (!same || r.status != RowStatus::kOk || !r.profile || !r.profile->error.empty() || row_threads(r) < 1) continue;
-      auto& slot = by_threads[row_threads(r)];
+      if (!same || r.status != RowStatus::kOk || !r.profile || !r.profile->error.empty() || threads_run(r) < 1) continue;
+      auto& slot = by_threads[threads_run(r)];
       if (!slot || (r.spec.threads && !slot->spec.threads)) slot = &r;  // an explicit count beats "current"
     }
     if (by_threads.size() < 2) continue;

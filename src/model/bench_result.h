@@ -130,6 +130,10 @@ struct BenchRow {
   std::vector<Warning> warnings;
 };
 
+/// The intra-op threads a row ran with: the count asked for, or the one LibTorch picked
+/// by itself for "current".
+inline int threads_run(const BenchRow& row) { return row.spec.threads ? *row.spec.threads : row.intra_op_threads; }
+
 /// A whole sweep with the facts it ran under.
 struct BenchReport {
   InspectReport context;           ///< CPU/cgroup facts of the machine

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "report/format.h"
 #include "report/inspect_json.h"
 #include "report/op_profile_render.h"
 
@@ -157,16 +158,12 @@ const std::string& bench_csv_header() {
 
 namespace {
 
-std::string csv_field(const json& v) {
+std::string csv_value(const json& v) {
   if (v.is_null()) return "";
   if (v.is_boolean()) return v.get<bool>() ? "true" : "false";
   if (v.is_number_integer()) return std::to_string(v.get<long long>());
   if (v.is_number()) return fmt::format("{:.9g}", v.get<double>());
-  std::string s = v.get<std::string>();
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string q = "\"";
-  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return q + "\"";
+  return csv_field(v.get<std::string>());
 }
 
 }  // namespace
@@ -186,7 +183,7 @@ std::string bench_to_csv(const BenchReport& report) {
     std::string line;
     bool first = true;
     for (const auto& f : fields) {
-      line += (first ? "" : ",") + csv_field(f);
+      line += (first ? "" : ",") + csv_value(f);
       first = false;
     }
     out += line + "\n";

@@ -57,7 +57,7 @@ std::string model_of(const BenchReport& r, Workload workload) {
 /// The thread label, with "> usable" when the row runs more intra-op threads (asked
 /// for, or picked by LibTorch for "current") than can run at once here.
 std::string threads_cell(const BenchReport& r, const BenchRow& row) {
-  const int threads = row.spec.threads ? *row.spec.threads : row.intra_op_threads;
+  const int threads = threads_run(row);
   const bool over = threads > r.context.capacity.usable_threads && r.context.capacity.usable_threads > 0;
   return threads_label(row.spec) + (over ? " > usable" : "");
 }

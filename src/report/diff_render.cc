@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "report/bench_text.h"
+#include "report/format.h"
 #include "util/strings.h"
 
 namespace torchdiag {
@@ -107,7 +108,7 @@ std::string diff_to_text(const DiffReport& d, bool verbose) {
 
 std::string diff_to_markdown(const DiffReport& d, bool verbose) {
   const auto cell = [](std::string_view v) {
-    return escape_chars(shown(v), {{'|', "\\|"}, {'`', "\\`"}, {'<', "&lt;"}, {'>', "&gt;"}});
+    return markdown_cell(shown(v));
   };
   std::string out = fmt::format("**torchdiag diff** ({}): A = `{}`, B = `{}`\n\n{}", to_string(d.kind),
                                 cell(d.a_source), cell(d.b_source), summary(d, verbose));

@@ -1,5 +1,7 @@
 #include "report/format.h"
 
+#include "util/strings.h"
+
 namespace torchdiag {
 namespace {
 struct Entry {
@@ -19,6 +21,15 @@ std::optional<Format> parse_format(std::string_view name) {
     if (name == e.name) return e.format;
   }
   return std::nullopt;
+}
+
+std::string csv_field(std::string_view text) {
+  if (text.find_first_of(",\"\n") == std::string_view::npos) return std::string(text);
+  return "\"" + escape_chars(text, {{'"', "\"\""}}) + "\"";
+}
+
+std::string markdown_cell(std::string_view text) {
+  return escape_chars(text, {{'|', "\\|"}, {'`', "\\`"}, {'<', "&lt;"}, {'>', "&gt;"}});
 }
 
 const char* format_name(Format f) {

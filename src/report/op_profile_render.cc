@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "report/bench_text.h"
+#include "report/format.h"
 #include "report/svg_chart.h"
 #include "report/svg_plot.h"
 #include "util/strings.h"
@@ -111,7 +112,7 @@ std::string op_profile_text(const BenchReport& r) {
 
 std::string op_profile_markdown(const BenchReport& r) {
   if (std::none_of(r.rows.begin(), r.rows.end(), profiled)) return "";
-  const auto cell = [](const std::string& v) { return escape_chars(v, {{'|', "\\|"}}); };
+  const auto cell = [](const std::string& v) { return markdown_cell(v); };
   std::string out = "\n### Operators\n";
   for (const auto& row : r.rows) {
     if (!row.profile) continue;
@@ -137,16 +138,12 @@ std::string op_profile_markdown(const BenchReport& r) {
 }
 
 std::string op_profile_csv(const BenchReport& r) {
-  const auto field = [](const std::string& v) {
-    if (v.find_first_of(",\"\n") == std::string::npos) return v;
-    return "\"" + escape_chars(v, {{'"', "\"\""}}) + "\"";
-  };
   std::string out = "config,name,shapes,calls_per_forward,self_s_per_call,share,thread\n";
   for (const auto& row : r.rows) {
     if (!row.profile) continue;
     for (const auto& op : row.profile->ops) {
-      out += fmt::format("{},{},{},{:.6g},{:.9g},{:.6g},{}\n", config_file_stem(row.spec), field(op.name),
-                         field(op.shapes), op.calls_per_forward, op.self_s_per_call, op.share, op.thread);
+      out += fmt::format("{},{},{},{:.6g},{:.9g},{:.6g},{}\n", config_file_stem(row.spec), csv_field(op.name),
+                         csv_field(op.shapes), op.calls_per_forward, op.self_s_per_call, op.share, op.thread);
     }
   }
   return out;
@@ -156,28 +153,27 @@ std::string op_scaling_svg(const BenchReport& r) {
   if (r.op_scaling.empty()) return "";
   constexpr double kW = 760, kH = 420, kL = 70, kT = 60, kPlotW = 420, kPlotH = 300, kLegendX = kL + kPlotW + 20;
   int t_min = 1 << 30, t_max = 0;
-  double s_max = 1;
+  std::vector<double> speedups = {1.0};
   for (const auto& s : r.op_scaling) {
     for (const auto& [t, v] : s.speedup) {
       t_min = std::min(t_min, t);
       t_max = std::max(t_max, t);
-      s_max = std::max(s_max, v);
+      speedups.push_back(v);
     }
   }
-  const double top = std::ceil(s_max * 1.1 * 2) / 2;  // half steps
+  const auto axis = value_axis(speedups, Quantity::kCount, false);
   const auto px = [&](int t) { return kL + (t_max == t_min ? 0 : kPlotW * (t - t_min) / double(t_max - t_min)); };
-  const auto py = [&](double v) { return kT + kPlotH - kPlotH * v / top; };
+  const auto py = [&](double v) { return axis.at(v, kT + kPlotH, kT); };
   std::string out = svg_open(kW, kH);
   out += fmt::format("<text x=\"{}\" y=\"28\" font-size=\"15\">{}</text>\n", kL,
                      xml_escape(fmt::format("Speed-up per operator vs {} thread(s) (LibTorch {}, {} usable threads)", t_min,
                                             r.torch_version, r.context.capacity.usable_threads)));
   out += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#333\"/>\n", kL, kT, kPlotW,
                      kPlotH);
-  const double step = top <= 3 ? 0.5 : top <= 6 ? 1 : 2;
-  for (double v = 0; v <= top + 1e-9; v += step) {
+  for (const double v : axis.ticks) {
     out += fmt::format("<line x1=\"{0}\" x2=\"{1}\" y1=\"{2:.1f}\" y2=\"{2:.1f}\" stroke=\"#ddd\"/>"
-                       "<text x=\"{3}\" y=\"{4:.1f}\" font-size=\"11\" text-anchor=\"end\">{5:g}x</text>\n",
-                       kL, kL + kPlotW, py(v), kL - 6, py(v) + 4, v);
+                       "<text x=\"{3}\" y=\"{4:.1f}\" font-size=\"11\" text-anchor=\"end\">{5}x</text>\n",
+                       kL, kL + kPlotW, py(v), kL - 6, py(v) + 4, axis.label(v));
   }
   std::set<int> counts;
   for (const auto& s : r.op_scaling) {

@@ -24,9 +24,6 @@ std::string kind_of(const BenchRow& row) {
                      row.spec.interop_threads ? fmt::format(" interop={}", *row.spec.interop_threads) : "");
 }
 
-/// The thread count a row ran with: the one asked for, or LibTorch's own ("current").
-int threads_of(const BenchRow& row) { return row.spec.threads ? *row.spec.threads : row.intra_op_threads; }
-
 std::string text(double x, double y, int size, const std::string& anchor, const std::string& body,
                  const std::string& extra = "") {
   return fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"{}\" text-anchor=\"{}\"{}>{}</text>\n", x, y, size,
@@ -65,7 +62,7 @@ std::string draw_panel(const Panel& p, double x0, double y0, const std::vector<c
       values.push_back(p.bar(*r).first);
       values.push_back(p.bar(*r).second);
     }
-    xs.push_back(threads_of(*r));
+    xs.push_back(threads_run(*r));
   }
   const auto axis = value_axis(values, p.quantity, true);
   std::sort(xs.begin(), xs.end());
@@ -90,15 +87,15 @@ std::string draw_panel(const Panel& p, double x0, double y0, const std::vector<c
       if (kind_of(*r) != kinds[k]) continue;
       (r->spec.threads ? line : current).push_back(r);
     }
-    std::sort(line.begin(), line.end(), [](const BenchRow* a, const BenchRow* b) { return threads_of(*a) < threads_of(*b); });
+    std::sort(line.begin(), line.end(), [](const BenchRow* a, const BenchRow* b) { return threads_run(*a) < threads_run(*b); });
     std::string pts;
-    for (const auto* r : line) pts += fmt::format("{:.1f},{:.1f} ", px(threads_of(*r)), py(p.value(*r)));
+    for (const auto* r : line) pts += fmt::format("{:.1f},{:.1f} ", px(threads_run(*r)), py(p.value(*r)));
     if (line.size() > 1) {
       out += fmt::format("<polyline class=\"series\" data-series=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"2\" points=\"{}\"/>\n",
                          xml_escape(kinds[k]), colour, pts);
     }
     for (const auto* r : line) {
-      const double x = px(threads_of(*r));
+      const double x = px(threads_run(*r));
       if (p.bar) {
         const auto [lo, hi] = p.bar(*r);
         out += fmt::format("<path class=\"error-bar\" d=\"M{0:.1f},{1:.1f}V{2:.1f}M{3:.1f},{1:.1f}H{4:.1f}M{3:.1f},{2:.1f}H{4:.1f}\" "
@@ -107,7 +104,7 @@ std::string draw_panel(const Panel& p, double x0, double y0, const std::vector<c
       out += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"3.5\" fill=\"{}\"/>\n", x, py(p.value(*r)), colour);
     }
     for (const auto* r : current) {  // LibTorch's own choice: its own marker, labelled
-      const double x = px(threads_of(*r)), y = py(p.value(*r));
+      const double x = px(threads_run(*r)), y = py(p.value(*r));
       out += fmt::format("<path class=\"current\" d=\"M{0:.1f},{1:.1f}l6,6l-6,6l-6,-6z\" fill=\"white\" stroke=\"{2}\" stroke-width=\"2\"/>\n",
                          x, y - 6, colour);
       // Staggered by series, so two "current" points at one count keep readable labels.

@@ -87,7 +87,8 @@ TEST_CASE("bench --model alone times forward only; --workload adds index_select 
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
     std::set<std::string> names;
-    for (const auto& row : r.json()["results"]) names.insert(row["workload"].get<std::string>());
+    const auto j = r.json();  // kept: a range over a temporary's member would dangle
+    for (const auto& row : j["results"]) names.insert(row["workload"].get<std::string>());
     return names;
   };
   CHECK(workloads({}) == std::set<std::string>{"forward"});
