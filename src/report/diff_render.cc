@@ -131,7 +131,7 @@ std::string diff_to_markdown(const DiffReport& d, bool verbose) {
     }
     for (const auto& k : d.only_in_a) out += fmt::format("| {} | ran | absent | - | - | only in A |\n", cell(k));
     for (const auto& k : d.only_in_b) out += fmt::format("| {} | absent | ran | - | - | only in B |\n", cell(k));
-    out += "\n" + cell(d.method) + "\n";
+    out += "\n" + markdown_cell(d.method) + "\n";  // whole: it is ours, not a report value to cut
   }
   std::vector<std::string> noise = d.noise;
   for (const auto& c : d.configs) {
