@@ -1,5 +1,6 @@
 #include "progress.h"
 
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -51,6 +52,27 @@ void SweepProgress::on_config_start(size_t index, size_t total, const BenchSpec&
   cv_.notify_all();  // draw the new configuration now, not at the next tick
 }
 
+void SweepProgress::on_search_step(size_t index, size_t bound, std::string config, std::string best) {
+  if (terminal_ == Terminal::kNone) return;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    index_ = index;
+    total_ = bound;
+    bound_ = true;
+    config_ = std::move(config);
+    best_ = best.empty() ? "" : ", best so far " + best;
+    config_start_ = Clock::now();
+    active_ = true;
+  }
+  cv_.notify_all();
+}
+
+void SweepProgress::on_search_step_done() {
+  if (terminal_ == Terminal::kNone) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  active_ = false;
+}
+
 void SweepProgress::on_config_done(size_t index, size_t total, const BenchRow&) {
   if (terminal_ == Terminal::kNone) return;
   std::lock_guard<std::mutex> lock(mu_);
@@ -74,13 +96,24 @@ void SweepProgress::tick() {
       } else if (deadline_s_ > 0) {
         eta = fmt::format(", at most {:.0f} s left", std::max(deadline_s_ - elapsed, 0.0));
       }
-      draw(fmt::format("torchdiag {}: [{}/{}] {}  {:.1f} s{}", what_, index_ + 1, total_, config_, in_config, eta));
+      if (bound_) {
+        // A search ends when it converges: the time left is the deadline's only.
+        eta = deadline_s_ > 0 ? fmt::format(", at most {:.0f} s left", std::max(deadline_s_ - elapsed, 0.0)) : "";
+        draw(fmt::format("torchdiag {}: configuration {} of at most {}: {}  {:.1f} s{}{}", what_, index_ + 1, total_,
+                         config_, in_config, best_, eta));
+      } else {
+        draw(fmt::format("torchdiag {}: [{}/{}] {}  {:.1f} s{}", what_, index_ + 1, total_, config_, in_config, eta));
+      }
     }
     cv_.wait_for(lock, kTick);
   }
 }
 
-void SweepProgress::draw(const std::string& line) {
+void SweepProgress::draw(const std::string& full) {
+  // A line longer than the terminal wraps, and \r then redraws only its last row.
+  struct winsize ws {};
+  const bool sized = ::ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 1;
+  const std::string line = sized && full.size() >= ws.ws_col ? full.substr(0, ws.ws_col - 1u) : full;
   if (terminal_ == Terminal::kAnsi) {
     fmt::print(stderr, "\r\033[K{}", line);
   } else {  // no escape sequences: overwrite with the line, then blank what is left

@@ -30,9 +30,15 @@ class SweepProgress : public SweepObserver {
   void on_config_start(size_t index, size_t total, const BenchSpec& config) override;
   void on_config_done(size_t index, size_t total, const BenchRow& row) override;
 
+  /// A search step: configuration `index` (from 0) of at most `bound`, described by
+  /// `config`, with the best result so far (`best`, "" before there is one).
+  void on_search_step(size_t index, size_t bound, std::string config, std::string best);
+  /// The step's configuration has been measured.
+  void on_search_step_done();
+
  private:
   void tick();
-  void draw(const std::string& line);  ///< with the lock held
+  void draw(const std::string& full);  ///< with the lock held; cut to the terminal width
   void erase();                        ///< with the lock held
 
   using Clock = std::chrono::steady_clock;
@@ -46,6 +52,8 @@ class SweepProgress : public SweepObserver {
   bool active_ = false;         ///< a configuration is running
   size_t index_ = 0, total_ = 0;
   std::string config_;
+  std::string best_;            ///< search: "best so far ..."; "" for a sweep
+  bool bound_ = false;          ///< search: total_ is an upper bound
   Clock::time_point config_start_;
   size_t drawn_ = 0;            ///< characters of the line on screen (TERM=dumb erases with spaces)
   std::thread ticker_;

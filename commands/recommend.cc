@@ -1,5 +1,7 @@
 // `torchdiag recommend`: the thread settings to deploy with, safe in any entrypoint.
 // Quick mode only reads CPU and cgroup facts: no worker, no LibTorch, milliseconds.
+#include <limits.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -27,6 +29,12 @@
 #include "sys/fs_reader.h"
 #include "recommend_measure.h"
 #include "sys/kernel_paths.h"
+#include "advise/profile_policy.h"
+#include "probe/node_facts.h"
+#include "report/profile_json.h"
+#include "sys/atomic_file.h"
+#include "sys/loaded_libs.h"
+#include "sys/user_file.h"
 
 namespace torchdiag::cli {
 namespace {
@@ -45,6 +53,11 @@ struct RecommendOptions {
   MeasureOptions measure;
   std::vector<std::string> command;
   std::string cpus, cpuset, memory;  ///< the target container's limits, as given
+  std::string profile;               ///< --profile FILE, else $TORCHDIAG_PROFILE
+  bool profile_from_env = false;     ///< `profile` came from $TORCHDIAG_PROFILE
+  bool streams_given = false, workers_given = false;  ///< fixed on the command line
+  /// A new measurement: --measure (or --model/--workload) without a profile to apply.
+  bool measuring() const { return measure.wanted() && profile.empty(); }
 };
 
 /// --cpus, --cpuset and --memory checked: usage errors name the option and the problem.
@@ -67,10 +80,6 @@ TargetLimits target_limits(const RecommendOptions& o) {
     const auto v = parse_byte_size(o.memory);
     if (!v) usage_error(fmt::format("--memory '{}': not a size (bytes, or with a unit: 512Mi, 4Gi, 4G, 4g)", o.memory));
     t.memory_bytes = *v;
-  }
-  if (t.any() && o.measure.wanted()) {
-    usage_error("--cpus, --cpuset and --memory describe another container, which quick mode computes for; "
-                "--measure measures this one (run it inside that container)");
   }
   return t;
 }
@@ -114,7 +123,15 @@ Format pick_format(const RecommendOptions& o) {
 
 void check_usage(const RecommendOptions& o) {
   if (o.quick && o.measure.wanted()) usage_error("--quick and --measure (or --model/--workload) exclude each other");
-  check_measure_options(o.measure, !o.root.empty());
+  if (!o.profile.empty() && !o.profile_from_env && (o.measure.measure || !o.measure.workload.empty() || o.quick)) {
+    usage_error("--profile applies a saved measurement; it excludes --measure, --workload and --quick");
+  }
+  if (o.measuring()) {
+    check_measure_options(o.measure, !o.root.empty());
+  } else if (!o.measure.save.empty() || !o.measure.max_p99.empty() || !o.measure.max_rss.empty() ||
+             !o.measure.min_throughput.empty()) {
+    usage_error("--save, --max-p99, --max-rss and --min-throughput belong to --measure");
+  }
   if (o.exec && o.command.empty()) {
     usage_error("--exec needs a command: torchdiag recommend --exec -- CMD [ARGS...]");
   }
@@ -131,8 +148,76 @@ std::map<std::string, std::string> fallback_env(const RecommendOptions& o) {
   return {};
 }
 
+/// The CPU model line of this node (or the snapshot's), "" when unknown.
+std::string cpu_model(const FsReader& fs) {
+  const auto f = fs.read(paths::kCpuinfo);
+  return f.ok() ? parse_cpuinfo(f.text).model : "";
+}
+
+/// The exact command that applies a measurement: from the saved profile, else the values.
+std::string apply_command(const RecommendOptions& o, const Recommendation& rec) {
+  if (!o.measure.save.empty()) {
+    std::string path = o.measure.save;  // absolute: the entrypoint runs elsewhere
+    char cwd[PATH_MAX];
+    if (path.front() != '/' && ::getcwd(cwd, sizeof cwd)) path = std::string(cwd) + "/" + path;
+    return fmt::format("eval \"$(torchdiag recommend --profile {} --format shell)\"", shell_quote(path));
+  }
+  std::string out = "export";
+  for (const auto& s : rec.env) out += fmt::format(" {}={}", s.name, shell_quote(s.value));
+  return out;
+}
+
+/// A new measurement on this machine; failures leave the quick answer with a problem.
+void measure_into(const RecommendOptions& o, const FsReader& fs, RecommendInputs& inputs,
+                  std::optional<MeasuredProfile>& profile) {
+  SearchAxes axes;
+  if (o.streams_given) axes.streams = o.streams;
+  if (o.workers_given) axes.workers = o.workers;
+  ProfileFacts pf;
+  pf.usable_threads = inputs.facts.usable_threads;
+  pf.quota_cpus = inputs.facts.quota_cpus;
+  pf.cpuset = inputs.facts.affinity;
+  pf.cpu_model = cpu_model(fs);
+  try {
+    auto run = run_measurement(o.measure, inputs.facts, axes, choose_threads(inputs.facts), pf, inputs.warnings,
+                               inputs.problems);
+    inputs.measured = std::make_shared<MeasuredEvidence>(std::move(run.evidence));
+    profile = std::move(run.profile);
+  } catch (const std::exception& e) {
+    inputs.problems.push_back({fmt::format("measurement failed ({}); the quick answer is used", e.what())});
+  }
+}
+
+/// --profile: the saved answer when it carries over; any failure leaves the quick answer
+/// with a problem (bad input: --strict exits 2), never a failed start.
+void profile_into(const RecommendOptions& o, const FsReader& fs, RecommendInputs& inputs) {
+  const auto where = fmt::format("{} '{}'", o.profile_from_env ? "TORCHDIAG_PROFILE" : "--profile", o.profile);
+  const auto text = read_user_file(o.profile, kMaxProfileBytes);
+  auto parsed = text ? parse_profile(*text) : Expected<MeasuredProfile>::failure(text.error());
+  if (!parsed) {
+    inputs.problems.push_back({fmt::format("{}: {}; answering from the CPU facts (quick mode)", where, parsed.error()), true});
+    return;
+  }
+  ProfileContext ctx;
+  ctx.path = o.profile;
+  ctx.cpu_model = cpu_model(fs);
+  ctx.jemalloc_path = installed_jemalloc();
+  if (!o.measure.sweep.spec.model.empty()) {
+    const auto hash = hash_user_file(o.measure.sweep.spec.model);
+    if (!hash) {
+      inputs.problems.push_back({fmt::format("--model '{}': {}; the profile is applied without checking the model",
+                                             o.measure.sweep.spec.model, hash.error()), true});
+    } else {
+      ctx.model_hash = *hash;
+    }
+  }
+  ProfileUse use;
+  auto evidence = apply_profile(*parsed, inputs.facts, ctx, use, inputs.warnings);
+  if (evidence) inputs.measured = std::make_shared<MeasuredEvidence>(std::move(*evidence));
+}
+
 Recommendation quick_recommendation(const RecommendOptions& o, const RecommendRequest& request,
-                                    const TargetLimits& target) {
+                                    const TargetLimits& target, std::optional<MeasuredProfile>& profile) {
   const FsReader fs(o.root.empty() ? FsReader::kLiveRoot : o.root);
   auto report = probe_inspect(fs);
   apply_target(target, fs, report);
@@ -141,18 +226,18 @@ Recommendation quick_recommendation(const RecommendOptions& o, const RecommendRe
   if (o.exec) report.env = probe_env(FsReader(), paths::proc_dir());
   auto inputs = inputs_from_report(report, request);
   inputs.facts.target = target;
-  if (o.measure.wanted()) {
-    try {
-      inputs.measured = run_measurement(o.measure, inputs.facts, inputs.warnings);
-    } catch (const std::exception& e) {
-      inputs.problems.push_back({fmt::format("measurement failed ({}); the quick answer is used", e.what())});
-    }
+  if (o.measuring()) {
+    measure_into(o, fs, inputs, profile);
+  } else if (!o.profile.empty()) {
+    profile_into(o, fs, inputs);
   }
-  return recommend(inputs);
+  auto rec = recommend(inputs);
+  if (rec.mode == RecommendMode::kMeasure) rec.apply_command = apply_command(o, rec);
+  return rec;
 }
 
 /// Never throws: whatever fails, the answer is at worst the safe minimum.
-Recommendation compute(const RecommendOptions& o) {
+Recommendation compute(const RecommendOptions& o, std::optional<MeasuredProfile>& profile) {
   const RecommendRequest request{o.workers, o.streams, o.override_env};
   const auto target = target_limits(o);  // bad limits are usage errors, never a fallback
   if (!o.root.empty()) {
@@ -163,11 +248,19 @@ Recommendation compute(const RecommendOptions& o) {
     }
   }
   try {
-    return quick_recommendation(o, request, target);
+    return quick_recommendation(o, request, target, profile);
   } catch (const std::exception& e) {
     return recommend(fallback_inputs({fmt::format("gathering CPU facts failed: {}", e.what())},
                                      fallback_env(o), request));
   }
+}
+
+/// Writes the profile atomically; "" or why not.
+std::string write_profile(const std::string& path, const MeasuredProfile& profile) {
+  const auto slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  const std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+  return write_file_atomically(dir, name, profile_to_json_text(profile));
 }
 
 /// --strict: the first problem is an error. Otherwise every problem and warning is
@@ -198,12 +291,21 @@ void run_recommend(const RecommendOptions& o) {
   check_usage(o);
   check_output_path(o.output, "--output");
   const auto format = o.exec ? Format::kShell : pick_format(o);
-  const auto rec = compute(o);
+  std::optional<MeasuredProfile> profile;
+  const auto rec = compute(o, profile);
   report_problems(rec, o.strict);
   const bool explain_on_stdout = !o.exec && format == Format::kText;
   if (o.explain && !explain_on_stdout) fmt::print(stderr, "{}", render_explain(rec));
   if (o.exec) exec_with(rec, o.command);
+  std::string save_error;
+  if (!o.measure.save.empty()) {
+    save_error = profile ? write_profile(o.measure.save, *profile) : "nothing was measured";
+  }
   write_output(render_recommendation(rec, format, o.explain).value_or(""), o.output);
+  if (!rec.apply_command.empty() && format != Format::kText) {
+    warn("apply what was measured: " + rec.apply_command);
+  }
+  if (!save_error.empty()) runtime_error(fmt::format("--save '{}': {}", o.measure.save, save_error));
 }
 
 void add_options(CLI::App& cmd, RecommendOptions& o) {
@@ -219,12 +321,12 @@ void add_options(CLI::App& cmd, RecommendOptions& o) {
       cmd.add_option("-o,--output", o.output, "Write the answer to FILE instead of stdout")
           ->type_name("FILE")
           ->check(non_empty());
-  cmd.add_option("--workers", o.workers, "Processes sharing the CPUs (e.g. TorchServe workers)")
+  cmd.add_option("--workers", o.workers, "Processes sharing the CPUs (e.g. TorchServe workers); --measure searches it unless given")
       ->type_name("W")
       ->check(CLI::Range(1, 4096))
       ->capture_default_str();
   cmd.add_option("--streams", o.streams,
-                 "Engine threads per process running inference concurrently")
+                 "Engine threads per process running inference concurrently; --measure searches it unless given")
       ->type_name("S")
       ->check(CLI::Range(1, 4096))
       ->capture_default_str();
@@ -238,12 +340,16 @@ void add_options(CLI::App& cmd, RecommendOptions& o) {
   cmd.add_flag("--explain", o.explain,
                "Print the evidence table (stdout for text, stderr for the other forms)");
   cmd.add_flag("--quick", o.quick, "Decide from CPU and cgroup facts only (the default)");
-  cmd.add_option("--cpus", o.cpus, "Compute for a container with this CPU limit (e.g. 4 or 0.5), not this one")
+  cmd.add_option("--cpus", o.cpus, "Compute for a container with this CPU limit (e.g. 4 or 0.5), not this one; --measure runs under it")
       ->type_name("N");
-  cmd.add_option("--cpuset", o.cpuset, "Compute for a container pinned to these CPUs (e.g. 0-3), not this one")
+  cmd.add_option("--cpuset", o.cpuset, "Compute for a container pinned to these CPUs (e.g. 0-3), not this one; --measure runs on them")
       ->type_name("LIST");
   cmd.add_option("--memory", o.memory, "The target container's memory limit (e.g. 4Gi), for --format k8s")
       ->type_name("SIZE");
+  cmd.add_option("--profile", o.profile,
+                 "Apply a profile saved by --measure --save (default: $TORCHDIAG_PROFILE), instantly")
+      ->type_name("FILE")
+      ->check(non_empty());
   add_measure_options(cmd, o.measure);
   cmd.add_option("command", o.command, "CMD [ARGS...] for --exec, after --")->type_name("CMD");
 }
@@ -255,8 +361,16 @@ void add_recommend(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand(
       "recommend", "Print the thread settings to deploy with (OMP_NUM_THREADS, MKL_NUM_THREADS)");
   add_options(*cmd, *o);
-  cmd->callback([o, &exit_code] {
+  cmd->callback([o, cmd, &exit_code] {
     exit_code = kExitOk;
+    o->streams_given = cmd->count("--streams") > 0;
+    o->workers_given = cmd->count("--workers") > 0;
+    if (o->profile.empty() && !o->measure.wanted()) {
+      if (const char* env = std::getenv("TORCHDIAG_PROFILE"); env && *env) {
+        o->profile = env;
+        o->profile_from_env = true;
+      }
+    }
     run_recommend(*o);
   });
 }

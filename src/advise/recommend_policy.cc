@@ -254,7 +254,14 @@ Recommendation recommend(const RecommendInputs& in) {
   rec.problems = in.problems;
   rec.warnings = in.warnings;
   const auto choice = in.measured ? in.measured->decision : choose_threads(rec.facts);
-  if (in.measured) rec.mode = RecommendMode::kMeasure;
+  if (in.measured) {
+    rec.mode = in.measured->mode;
+    rec.facts.workers = in.measured->chosen.workers;
+    rec.facts.streams = in.measured->chosen.streams;
+    rec.interop_threads = in.measured->chosen.interop;
+    rec.search = in.measured->search;
+    rec.profile = in.measured->profile;
+  }
   rec.candidates = choice.candidates;
   if (rec.facts.capacity_known && demand(rec.facts) > rec.facts.usable_threads) {
     rec.warnings.push_back({"oversubscription", oversubscription_note(rec.facts) +

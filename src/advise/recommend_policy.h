@@ -41,8 +41,12 @@ struct ThreadDecision {
 };
 
 struct MeasuredEvidence {
+  RecommendMode mode = RecommendMode::kMeasure;  ///< measured here, or from a profile
   ThreadDecision decision;         ///< the measured thread count and its candidates
   std::vector<EnvSetting> extra;   ///< e.g. LD_PRELOAD + MALLOC_CONF, only when measured to help
+  SearchPoint chosen;              ///< the deployment shape: workers, streams, inter-op threads
+  std::optional<SearchOutcome> search;  ///< measure: the search path
+  std::optional<ProfileUse> profile;    ///< profile: how it was used
 };
 
 /// max(1, usable_threads / (workers * streams)), integer division; never below 1, and

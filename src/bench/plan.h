@@ -11,9 +11,6 @@ namespace torchdiag {
 /// torchdiag, LibTorch's default).
 using ThreadChoice = std::optional<int>;
 
-/// Largest thread or stream count accepted; anything above is a typo, not a plan.
-inline constexpr int kMaxThreads = 4096;
-
 /// Parses "auto" or a list like "1,2,4,current". auto = 1, powers of two below
 /// `usable`, `usable`, `online`, and current. Returns an error text, or "".
 std::string plan_threads(const std::string& text, int usable, int online,

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -100,7 +101,10 @@ class WorkerRun {
     o.stdin_text = wire::encode(wire::Request{wire::BenchRequest{spec_}}) + "\n";
     o.timeout_s = spec_.timeout_s;
     o.tick_s = sampling_ ? interval_s_ : 0.05;
-    o.on_start = [this](int p) { pid_ = p; };
+    o.on_start = [this](int p) {
+      pid_ = p;
+      if (launch_.place) place_error_ = launch_.place(p);
+    };
     o.on_tick = [this](int p) { if (timing_ && sampling_) rss_.sample(p, since_t0()); };
     o.on_stdout_line = [this](const std::string& line) { on_line(line); };
     const auto oom_before = read_oom_kill_count(proc_fs_);
@@ -138,6 +142,7 @@ class WorkerRun {
   void on_message(const wire::ErrorMessage& m) { worker_error_ = m.message; }
 
   BenchRow to_row(const SpawnResult& r) const {
+    if (!place_error_.empty()) return failed_row(spec_, RowStatus::kFailed, place_error_);
     if (r.timed_out) {
       return failed_row(spec_, RowStatus::kTimeout, fmt::format("timed out after {:.0f} s (--timeout)", spec_.timeout_s));
     }
@@ -170,13 +175,24 @@ class WorkerRun {
   bool oom_killed_ = false;
   std::chrono::steady_clock::time_point t0_ = std::chrono::steady_clock::now();
   std::optional<WorkerResult> result_;
-  std::string worker_error_, torch_version_, malformed_;
+  std::string worker_error_, torch_version_, malformed_, place_error_;
 };
 
 }  // namespace
 
 BenchRow run_in_worker(const BenchSpec& config, const WorkerLaunch& launch) {
   return WorkerRun(config, launch).run();
+}
+
+std::vector<BenchRow> run_worker_group(const BenchSpec& config, int workers, const WorkerLaunch& launch) {
+  std::vector<BenchRow> rows(static_cast<size_t>(std::max(1, workers)));
+  std::vector<std::thread> threads;
+  for (size_t i = 1; i < rows.size(); ++i) {
+    threads.emplace_back([&, i] { rows[i] = run_in_worker(config, launch); });
+  }
+  rows[0] = run_in_worker(config, launch);
+  for (auto& t : threads) t.join();
+  return rows;
 }
 
 }  // namespace torchdiag

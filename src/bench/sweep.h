@@ -36,6 +36,9 @@ struct WorkerLaunch {
   std::string worker_path;
   std::map<std::string, std::string> base_env;  ///< the environment "current" runs with
   std::string jemalloc_path;                    ///< for Allocator::kJemalloc
+  /// Called with the worker's pid right after it started, before it loads anything heavy
+  /// (e.g. to move it into a cgroup); a non-empty return fails the row with that reason.
+  std::function<std::string(int pid)> place;
 };
 
 /// The worker's environment: base_env, plus OMP_NUM_THREADS and MKL_NUM_THREADS when
@@ -45,5 +48,9 @@ std::map<std::string, std::string> worker_environment(const BenchSpec& spec, con
 /// Runs one configuration in a fresh torchdiag-worker. Crashes, timeouts, OOM kills
 /// and model errors become failed rows with the reason.
 BenchRow run_in_worker(const BenchSpec& config, const WorkerLaunch& launch);
+
+/// Runs `workers` fresh workers of one configuration side by side (a server's worker
+/// processes), started together; one row per worker, in start order.
+std::vector<BenchRow> run_worker_group(const BenchSpec& config, int workers, const WorkerLaunch& launch);
 
 }  // namespace torchdiag

@@ -8,6 +8,9 @@
 
 namespace torchdiag {
 
+/// Largest thread, stream or worker count accepted; anything above is a typo, not a plan.
+inline constexpr int kMaxThreads = 4096;
+
 /// What a configuration times.
 enum class Workload { kIndexSelect, kForward };
 constexpr EnumNames<Workload, 2> names_of(Workload) {
@@ -45,6 +48,10 @@ struct BenchSpec {
   int64_t max_iterations = 1000000;       ///< per stream and repetition
   double timeout_s = 300;                 ///< the whole worker, including model load
   double duration_s = 0;                  ///< > 0: a soak run of this length (one repetition)
+  /// > 0: the timed window starts at this steady-clock time (CLOCK_MONOTONIC seconds,
+  /// shared by the processes of one machine), after the warm-up: workers of one
+  /// configuration run side by side start timing together. 0: right after warm-up.
+  double start_at_s = 0;
   bool vary_batch = false;                ///< soak: new inputs of a random batch size per call
   std::vector<std::string> events;        ///< perf events to count; empty = defaults
   int profile_calls = 0;                  ///< > 0: after the timed window, profile up to this many calls

@@ -6,17 +6,35 @@
 #include <vector>
 
 #include "model/capacity.h"
+#include "model/measured_profile.h"
 #include "model/warning.h"
 
 namespace torchdiag {
 
 inline constexpr const char* kRecommendSchema = "torchdiag.recommend/1";
 
-/// How the answer was reached: from facts only, or by a short sweep.
-enum class RecommendMode { kQuick, kMeasure };
-constexpr EnumNames<RecommendMode, 2> names_of(RecommendMode) {
-  return {{{RecommendMode::kQuick, "quick"}, {RecommendMode::kMeasure, "measure"}}};
+/// How the answer was reached: from facts only, by a search measured here, or from a
+/// saved profile of such a search.
+enum class RecommendMode { kQuick, kMeasure, kProfile };
+constexpr EnumNames<RecommendMode, 3> names_of(RecommendMode) {
+  return {{{RecommendMode::kQuick, "quick"}, {RecommendMode::kMeasure, "measure"}, {RecommendMode::kProfile, "profile"}}};
 }
+
+/// What `recommend --profile` did with a profile.
+enum class ProfileAction { kApplied, kScaled, kFellBack };
+constexpr EnumNames<ProfileAction, 3> names_of(ProfileAction) {
+  return {{{ProfileAction::kApplied, "applied"}, {ProfileAction::kScaled, "scaled"}, {ProfileAction::kFellBack, "fell-back"}}};
+}
+
+/// A profile as `recommend --profile` used it: the facts that differ from here, and what
+/// was done about them.
+struct ProfileUse {
+  std::string path;
+  ProfileAction action = ProfileAction::kApplied;
+  std::vector<std::string> differences;  ///< "usable threads: 4 in the profile, 2 here"
+  std::string rule;                      ///< how the answer follows from the profile
+  std::string created;                   ///< when the profile was measured
+};
 
 /// Where a recommended value came from.
 enum class SettingSource {
@@ -92,6 +110,10 @@ struct Recommendation {
   std::vector<Candidate> candidates;  ///< thread counts considered, the chosen one marked
   std::vector<Problem> problems;      ///< failures met on the way (stderr; --strict fails)
   std::vector<Warning> warnings;  ///< advice the user should see (stderr)
+  std::optional<int> interop_threads;  ///< measured (or from a profile); nullopt: LibTorch's default
+  std::optional<SearchOutcome> search; ///< --measure: every configuration tried and why
+  std::optional<ProfileUse> profile;   ///< --profile: how the profile was used
+  std::string apply_command;           ///< --measure: the command that applies what was measured
 };
 
 }  // namespace torchdiag

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "report/openmetrics.h"
+#include "report/profile_json.h"
 #include "util/json_text.h"
 #include "util/strings.h"
 
@@ -116,8 +117,9 @@ std::string render_triton(const Recommendation& rec) {
       "# Triton PyTorch backend (config.pbtxt): {0} instance(s) x {1} intra-op thread(s) within {2} usable thread(s)\n"
       "instance_group [\n  {{\n    count: {0}\n    kind: KIND_CPU\n  }}\n]\n"
       "parameters: {{\n  key: \"INTRA_OP_THREAD_COUNT\"\n  value: {{ string_value: \"{1}\" }}\n}}\n"
-      "parameters: {{\n  key: \"INTER_OP_THREAD_COUNT\"\n  value: {{ string_value: \"1\" }}\n}}\n",
-      f.workers, intra.empty() ? std::to_string(rec.omp_num_threads) : intra, f.usable_threads);
+      "parameters: {{\n  key: \"INTER_OP_THREAD_COUNT\"\n  value: {{ string_value: \"{3}\" }}\n}}\n",
+      f.workers, intra.empty() ? std::to_string(rec.omp_num_threads) : intra, f.usable_threads,
+      rec.interop_threads.value_or(1));
 }
 
 ordered_json facts_json(const RecommendFacts& f) {
@@ -151,8 +153,19 @@ std::vector<std::string> all_warnings(const Recommendation& rec) {
   return out;
 }
 
+std::string profile_summary(const ProfileUse& u) {
+  return fmt::format("{} from {}, measured {}", to_string(u.action), u.path, u.created);
+}
+
+std::string search_summary(const SearchOutcome& s) {
+  return fmt::format("{} configuration(s) searched for {} in {:.1f} s", s.steps.size(), to_string(s.objective),
+                     s.elapsed_s);
+}
+
 std::string text_header(const Recommendation& rec) {
-  const std::string how = rec.mode == RecommendMode::kQuick ? ": from CPU and cgroup facts, nothing measured" : "";
+  const std::string how = rec.mode == RecommendMode::kQuick     ? ": from CPU and cgroup facts, nothing measured"
+                          : rec.mode == RecommendMode::kProfile ? ": " + profile_summary(*rec.profile)
+                                                                : ": " + search_summary(*rec.search);
   std::string out = fmt::format("Recommended thread settings ({} mode{})\n\n", rec.mode, how);
   for (const auto& s : rec.env) {
     out += fmt::format("  {}={}  ({})\n", s.name, s.value,
@@ -163,19 +176,37 @@ std::string text_header(const Recommendation& rec) {
   return out;
 }
 
+/// The deployment shape a measurement (or profile) decided, beyond the variables.
+std::string shape_text(const Recommendation& rec) {
+  if (rec.mode == RecommendMode::kQuick) return "";
+  return fmt::format("  run {} worker process(es) x {} stream(s) each; inter-op threads {} "
+                     "(torch.set_num_interop_threads({}): no variable sets it)\n",
+                     rec.facts.workers, rec.facts.streams, rec.interop_threads.value_or(1), rec.interop_threads.value_or(1));
+}
+
+/// How to apply the answer: the measured values or the profile, else quick mode's.
+std::string apply_text(const Recommendation& rec) {
+  if (!rec.apply_command.empty()) {
+    return "\nApply what was measured:\n  " + rec.apply_command + "\n";
+  }
+  const std::string profile = rec.profile ? " --profile " + shell_quote(rec.profile->path) : "";
+  return fmt::format(
+      "\nApply it in a container entrypoint:\n"
+      "  eval \"$(torchdiag recommend{0} --format shell)\"\n"
+      "or start the program with the settings (no shell involved):\n"
+      "  exec torchdiag recommend{0} --exec -- CMD ARGS...\n",
+      profile);
+}
+
 std::string render_text(const Recommendation& rec, bool explain) {
-  std::string out = text_header(rec) + "\n";
+  std::string out = text_header(rec) + shape_text(rec) + "\n";
   if (explain) {
     out += render_explain(rec);  // its "Why this value" replaces the short one
   } else {
     out += "Why\n";
     for (const auto& s : rec.env) out += fmt::format("  {}: {}\n", s.name, s.reason);
   }
-  out +=
-      "\nApply it in a container entrypoint:\n"
-      "  eval \"$(torchdiag recommend --format shell)\"\n"
-      "or start the program with the settings (no shell involved):\n"
-      "  exec torchdiag recommend --exec -- CMD ARGS...\n";
+  out += apply_text(rec);
   if (!rec.problems.empty() || !rec.warnings.empty()) {
     out += "\nWarnings were printed on stderr.\n";
   }
@@ -214,6 +245,26 @@ std::string explain_candidates(const std::vector<Candidate>& candidates) {
   for (const auto& c : candidates) {
     out +=
         fmt::format("  {} {:>4}  {:<40} {}\n", c.chosen ? '*' : ' ', c.threads, c.label, c.verdict);
+  }
+  return out;
+}
+
+std::string explain_search(const SearchOutcome& s) {
+  std::string out = fmt::format("Search path ({}; {})\n", search_summary(s), s.stop_reason);
+  if (s.constraints.any()) {
+    std::vector<std::string> parts;
+    if (s.constraints.max_p99_s) parts.push_back(fmt::format("p99 <= {:.2f} ms", 1e3 * *s.constraints.max_p99_s));
+    if (s.constraints.max_rss_bytes) parts.push_back(fmt::format("RSS <= {:.1f} MiB", static_cast<double>(*s.constraints.max_rss_bytes) / (1 << 20)));
+    if (s.constraints.min_throughput) parts.push_back(fmt::format("throughput >= {:g} items/s", *s.constraints.min_throughput));
+    out += "  constraints: " + join(parts, ", ") + "\n";
+  }
+  for (size_t i = 0; i < s.steps.size(); ++i) {
+    const auto& st = s.steps[i];
+    const auto figures = st.result.ok ? fmt::format("{:9.1f} items/s  p50 {:7.2f} ms  p99 {:7.2f} ms",
+                                                    st.result.throughput_per_s, 1e3 * st.result.p50_s, 1e3 * st.result.p99_s)
+                                      : std::string("failed");
+    out += fmt::format("  {} {:>2}. {:<52} {}  {}\n", s.chosen == i ? '*' : ' ', i + 1, describe_point(st.point),
+                       figures, st.verdict);
   }
   return out;
 }
@@ -270,6 +321,18 @@ nlohmann::ordered_json recommend_to_json(const Recommendation& rec) {
     j["candidates"].push_back(
         {{"threads", c.threads}, {"label", c.label}, {"verdict", c.verdict}, {"chosen", c.chosen}});
   }
+  j["interop_threads"] = rec.interop_threads ? ordered_json(*rec.interop_threads) : ordered_json(nullptr);
+  j["search"] = rec.search ? ordered_json(search_to_json(*rec.search)) : ordered_json(nullptr);
+  if (rec.profile) {
+    j["profile"] = {{"path", rec.profile->path},
+                    {"action", to_string(rec.profile->action)},
+                    {"created", rec.profile->created},
+                    {"differences", rec.profile->differences},
+                    {"rule", rec.profile->rule}};
+  } else {
+    j["profile"] = nullptr;
+  }
+  j["apply_command"] = rec.apply_command.empty() ? ordered_json(nullptr) : ordered_json(rec.apply_command);
   j["warnings"] = all_warnings(rec);
   return j;
 }
@@ -277,7 +340,13 @@ nlohmann::ordered_json recommend_to_json(const Recommendation& rec) {
 std::string render_explain(const Recommendation& rec) {
   std::string out = fmt::format("Evidence ({} mode)\n\n", rec.mode);
   out += explain_facts(rec.facts) + "\n";
-  out += explain_candidates(rec.candidates) + "\n";
+  // A search lists every configuration it measured: its path is the candidates table.
+  out += (rec.search ? explain_search(*rec.search) : explain_candidates(rec.candidates)) + "\n";
+  if (rec.profile) {
+    out += fmt::format("Profile\n  {}\n  {}\n", profile_summary(*rec.profile), rec.profile->rule);
+    for (const auto& d : rec.profile->differences) out += "  differs: " + d + "\n";
+    out += "\n";
+  }
   out += "Why this value\n";
   for (const auto& s : rec.env) {
     out +=

@@ -12,4 +12,8 @@ namespace torchdiag {
 /// a file larger than `max_bytes` is refused, never cut. Errors name no path.
 Expected<std::string> read_user_file(const std::string& path, size_t max_bytes);
 
+/// The ContentHash text of the regular file `path`, read in chunks (any size), with the
+/// checks of read_user_file. Errors name no path.
+Expected<std::string> hash_user_file(const std::string& path);
+
 }  // namespace torchdiag

@@ -193,6 +193,16 @@ void apply_test_hook(const std::string& hook) {
   if (hook == "hang") std::this_thread::sleep_for(std::chrono::hours(1));
 }
 
+/// Sleeps until the steady clock reads `at_s` seconds (the shared start of side-by-side
+/// workers); at most kMaxStartWaitS, so a wrong time never stalls a worker for long.
+void wait_until(double at_s) {
+  constexpr double kMaxStartWaitS = 60;
+  if (!(at_s > 0)) return;
+  const double now = std::chrono::duration<double>(Clock::now().time_since_epoch()).count();
+  const double wait = std::min(at_s - now, kMaxStartWaitS);
+  if (wait > 0) std::this_thread::sleep_for(std::chrono::duration<double>(wait));
+}
+
 }  // namespace
 
 int run_bench_request(const BenchSpec& spec, const WindowHooks& hooks,
@@ -224,6 +234,7 @@ int run_bench_request(const BenchSpec& spec, const WindowHooks& hooks,
     s.repetitions = 1;
   }
   apply_test_hook(s.test_hook);
+  wait_until(s.start_at_s);
   emit(wire::PhaseChange{wire::Phase::kTimedStart});
   if (hooks.start) hooks.start();
   for (int r = 0; r < s.repetitions; ++r) result.repetitions.push_back(run_repetition(s, p.op));

@@ -272,4 +272,21 @@ std::optional<long long> parse_byte_size(std::string_view text) {
   return std::nullopt;
 }
 
+std::optional<double> parse_duration_s(std::string_view text) {
+  text = trim(text);
+  size_t end = 0;
+  while (end < text.size() && ((text[end] >= '0' && text[end] <= '9') || text[end] == '.')) ++end;
+  const auto number = parse_double(text.substr(0, end));
+  if (!number || !(*number > 0)) return std::nullopt;
+  const auto unit = trim(text.substr(end));
+  static const std::pair<std::string_view, double> kUnits[] = {{"s", 1}, {"ms", 1e-3}, {"us", 1e-6}, {"ns", 1e-9}};
+  for (const auto& [name, factor] : kUnits) {
+    if (unit != name) continue;
+    const double s = *number * factor;
+    if (s > 86400) return std::nullopt;
+    return s;
+  }
+  return std::nullopt;
+}
+
 }  // namespace torchdiag

@@ -24,8 +24,8 @@ std::string string_or_empty(const json& j, const char* key) {
 }
 
 Expected<BenchSpec> checked(BenchSpec s) {
-  if (s.streams < 1 || s.repetitions < 1 || s.warmup < 0 || s.min_time_s < 0) {
-    return Expected<BenchSpec>::failure("streams and repetitions must be >= 1, warmup and min_time >= 0");
+  if (s.streams < 1 || s.repetitions < 1 || s.warmup < 0 || s.min_time_s < 0 || !(s.start_at_s >= 0)) {
+    return Expected<BenchSpec>::failure("streams and repetitions must be >= 1, warmup, min_time and start_at >= 0");
   }
   return s;
 }
@@ -40,7 +40,7 @@ json spec_to_json(const BenchSpec& s) {
             {"interop_threads", optional_json(s.interop_threads)}, {"streams", s.streams},
             {"warmup", s.warmup}, {"min_time_s", s.min_time_s}, {"repetitions", s.repetitions},
             {"max_iterations", s.max_iterations}, {"events", s.events}, {"duration_s", s.duration_s},
-            {"vary_batch", s.vary_batch}, {"test_hook", s.test_hook},
+            {"vary_batch", s.vary_batch}, {"start_at_s", s.start_at_s}, {"test_hook", s.test_hook},
             {"profile_calls", s.profile_calls}, {"profile_shapes", s.profile_shapes}};
   // JSON strings are UTF-8; a path is any bytes, so one that is not UTF-8 travels as hex.
   if (sanitize_utf8(s.model) == s.model) {
@@ -82,6 +82,7 @@ Expected<BenchSpec> spec_from_json(const json& j) {
     s.events = j.value("events", std::vector<std::string>{});
     s.duration_s = j.value("duration_s", 0.0);
     s.vary_batch = j.value("vary_batch", false);
+    s.start_at_s = j.value("start_at_s", 0.0);
     s.profile_calls = j.value("profile_calls", 0);
     s.profile_shapes = j.value("profile_shapes", false);
   } catch (const json::exception& e) {

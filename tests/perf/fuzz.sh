@@ -153,6 +153,7 @@ make_seeds() {
         printf '%s\n' '42 (a) (b)) R 1 1 1 0 -1 4194560 0 0 0 0 7 3 0 0 20 0 3 0 1234 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0' \
           >"$corpora/task_files/comm_with_parens"
         printf '123 456 7\n' >"$corpora/task_files/schedstat" ;;
+      profile) cp "$repo"/tests/fixtures/profiles/*.json "$corpora/profile/" ;;
       node_facts)
         for name in proc/cmdline proc/cpuinfo etc/os-release sys/kernel/mm/transparent_hugepage/enabled \
           proc/self/cgroup; do

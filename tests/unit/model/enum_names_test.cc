@@ -98,13 +98,15 @@ TEST_CASE("Severity names round-trip", "[model][enum]") {
 
 TEST_CASE("RecommendMode names round-trip", "[model][enum]") {
   // No parse_recommend_mode: the table's own parse is what a reader would use.
-  check_table(names_of(RecommendMode{}), {RecommendMode::kQuick, RecommendMode::kMeasure},
+  check_table(names_of(RecommendMode{}), {RecommendMode::kQuick, RecommendMode::kMeasure, RecommendMode::kProfile},
               [](std::string_view s) { return enum_parse(names_of(RecommendMode{}), s); });
   CHECK(std::string(to_string(RecommendMode::kQuick)) == "quick");
   CHECK(std::string(to_string(RecommendMode::kMeasure)) == "measure");
 }
 
 TEST_CASE("Objective names round-trip", "[model][enum]") {
-  check_table(names_of(Objective{}), {Objective::kLatency, Objective::kThroughput},
+  check_table(names_of(Objective{}), {Objective::kThroughput, Objective::kLatency, Objective::kP99},
               [](std::string_view s) { return parse_enum<Objective>(s); });
+  check_table(names_of(ProfileAction{}), {ProfileAction::kApplied, ProfileAction::kScaled, ProfileAction::kFellBack},
+              [](std::string_view s) { return parse_enum<ProfileAction>(s); });
 }

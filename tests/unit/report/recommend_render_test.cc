@@ -412,3 +412,75 @@ TEST_CASE("k8s output carries the target's limits beside the env", "[recommend][
   CHECK(render_recommendation(r, Format::kK8s)->find("cpu: \"4\"\n    memory: \"1000\"") != std::string::npos);
   CHECK(recommend_to_json(r)["facts"]["target"]["cpus"] == 4.0);
 }
+
+namespace {
+
+/// A measured recommendation: 2 workers x 1 stream, 2 threads, 2 inter-op threads.
+Recommendation measured() {
+  auto r = typical();
+  r.mode = RecommendMode::kMeasure;
+  r.facts.workers = 2;
+  r.interop_threads = 2;
+  SearchOutcome s;
+  s.constraints.max_p99_s = 0.020;
+  SearchStep start;
+  start.point = {4, 1, 1, 1, Allocator::kGlibc};
+  start.result.ok = true;
+  start.result.throughput_per_s = 500;
+  start.result.p50_s = 0.002;
+  start.result.p99_s = 0.004;
+  start.feasible = true;
+  start.verdict = "start: the quick answer";
+  SearchStep moved = start;
+  moved.point = {2, 2, 1, 2, Allocator::kGlibc};
+  moved.result.throughput_per_s = 800;
+  moved.verdict = "moved: +60.0% throughput (noise 3.0%)";
+  s.steps = {start, moved};
+  s.chosen = 1;
+  s.stop_reason = "converged: no neighbour does better beyond the noise";
+  s.elapsed_s = 6.5;
+  r.search = s;
+  r.apply_command = "eval \"$(torchdiag recommend --profile '/etc/p.json' --format shell)\"";
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("a measured recommendation shows its search, shape and apply command", "[recommend][report]") {
+  const auto r = measured();
+  const auto text = *render_recommendation(r, Format::kText, true);
+  CHECK(text.find("(measure mode: 2 configuration(s) searched for throughput in 6.5 s)") != std::string::npos);
+  CHECK(text.find("run 2 worker process(es) x 1 stream(s) each; inter-op threads 2") != std::string::npos);
+  CHECK(text.find("constraints: p99 <= 20.00 ms") != std::string::npos);
+  CHECK(text.find("*  2. 2 thread(s) x 2 inter-op, 1 stream(s) x 2 worker(s), glibc") != std::string::npos);
+  CHECK(text.find("Candidates (intra-op threads per process)") == std::string::npos);  // the path replaces it
+  CHECK(text.rfind("Apply what was measured:\n  eval \"$(torchdiag recommend --profile '/etc/p.json'") !=
+        std::string::npos);
+  const auto j = recommend_to_json(r);
+  CHECK(j["mode"] == "measure");
+  CHECK(j["interop_threads"] == 2);
+  CHECK(j["search"]["chosen"] == 1);
+  CHECK(j["search"]["steps"][1]["verdict"] == "moved: +60.0% throughput (noise 3.0%)");
+  CHECK(j["search"]["constraints"]["max_p99_s"] == 0.020);
+  CHECK(j["profile"].is_null());
+  CHECK(j["apply_command"] == r.apply_command);
+  const auto fields = parse_pbtxt(*render_recommendation(r, Format::kTriton));
+  CHECK(fields[0] == "instance_group.count=2");
+  CHECK(fields.back() == "parameters.value.string_value=\"2\"");  // the measured inter-op threads
+}
+
+TEST_CASE("a profile's recommendation says how it was applied", "[recommend][report]") {
+  auto r = typical();
+  r.mode = RecommendMode::kProfile;
+  r.profile = ProfileUse{"/etc/p.json", ProfileAction::kScaled, {"usable threads: 8 in the profile, 4 here"},
+                         "threads scaled with the usable threads: 2 = max(1, floor(4 x 4 / 8))", "2026-11-30T09:12:44Z"};
+  const auto text = *render_recommendation(r, Format::kText, true);
+  CHECK(text.find("(profile mode: scaled from /etc/p.json, measured 2026-11-30T09:12:44Z)") != std::string::npos);
+  CHECK(text.find("  differs: usable threads: 8 in the profile, 4 here\n") != std::string::npos);
+  CHECK(text.find("eval \"$(torchdiag recommend --profile '/etc/p.json' --format shell)\"") != std::string::npos);
+  const auto j = recommend_to_json(r);
+  CHECK(j["profile"]["action"] == "scaled");
+  CHECK(j["profile"]["differences"][0] == "usable threads: 8 in the profile, 4 here");
+  CHECK(j["search"].is_null());
+  CHECK(j["apply_command"].is_null());
+}

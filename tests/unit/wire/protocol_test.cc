@@ -92,6 +92,7 @@ BenchSpec rich_spec() {
   s.timeout_s = 42;
   s.duration_s = 1.5;
   s.vary_batch = true;
+  s.start_at_s = 12345.678;
   s.events = {"cycles", "instructions", "context-switches"};
   s.test_hook = "hang";
   s.profile_calls = 7;
@@ -231,6 +232,7 @@ TEST_CASE("protocol: a bench request round-trips with every field the worker rea
   CHECK(s.max_iterations == spec.max_iterations);
   CHECK(s.duration_s == spec.duration_s);
   CHECK(s.vary_batch == spec.vary_batch);
+  CHECK(s.start_at_s == spec.start_at_s);
   CHECK(s.events == spec.events);
   CHECK(s.test_hook == spec.test_hook);
   CHECK(s.profile_calls == spec.profile_calls);
