@@ -101,6 +101,7 @@ class WorkerRun {
     o.stdin_text = wire::encode(wire::Request{wire::BenchRequest{spec_}}) + "\n";
     o.timeout_s = spec_.timeout_s;
     o.tick_s = sampling_ ? interval_s_ : 0.05;
+    o.fixed_layout = launch_.fixed_layout;
     o.on_start = [this](int p) {
       pid_ = p;
       if (launch_.place) place_error_ = launch_.place(p);

@@ -39,6 +39,9 @@ struct WorkerLaunch {
   /// Called with the worker's pid right after it started, before it loads anything heavy
   /// (e.g. to move it into a cgroup); a non-empty return fails the row with that reason.
   std::function<std::string(int pid)> place;
+  /// Workers without address-space randomisation (SpawnOptions::fixed_layout): for
+  /// comparing configurations, whose differences would drown in layout luck otherwise.
+  bool fixed_layout = false;
 };
 
 /// The worker's environment: base_env, plus OMP_NUM_THREADS and MKL_NUM_THREADS when

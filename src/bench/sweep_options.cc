@@ -134,7 +134,7 @@ Expected<std::vector<Allocator>> parse_allocators(const std::string& text) {
 Expected<WorkerLaunch> local_worker_launch() {
   const auto worker = find_worker();
   if (!worker.ok()) return fail<WorkerLaunch>(worker.reason);
-  return WorkerLaunch{*worker.value, current_environment(), installed_jemalloc(), nullptr};
+  return WorkerLaunch{*worker.value, current_environment(), installed_jemalloc(), nullptr, false};
 }
 
 std::vector<BenchRow> run_worker_sweep(std::vector<BenchSpec> plan, const WorkerLaunch& launch,

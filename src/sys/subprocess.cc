@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -71,6 +72,7 @@ void install_forwarding_once() {
   // death signal is armed only from here on): then give up.
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (::getppid() != parent) ::_exit(127);
+  if (o.fixed_layout) (void)::personality(ADDR_NO_RANDOMIZE);
   ::dup2(in.fd[0], 0);
   ::dup2(out.fd[1], 1);
   ::dup2(err.fd[1], 2);

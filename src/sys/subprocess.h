@@ -16,6 +16,10 @@ struct SpawnOptions {
   std::string stdin_text;                      ///< written to the child's stdin, then closed
   double timeout_s = 0;                        ///< 0: wait forever; else SIGKILL after this
   double tick_s = 0.05;                        ///< period of on_tick while the child runs
+  /// Turn off address-space randomisation in the child (personality ADDR_NO_RANDOMIZE,
+  /// ignored where refused): every run gets the same layout, so timings of identical
+  /// runs agree instead of varying with where the heap and libraries landed.
+  bool fixed_layout = false;
   std::function<void(const std::string&)> on_stdout_line;  ///< each complete stdout line
   std::function<void(int pid)> on_start;       ///< right after fork, in the parent
   std::function<void(int pid)> on_tick;        ///< every tick_s while running

@@ -77,7 +77,7 @@ TEST_CASE("a throwing configuration fails its row and the sweep finishes", "[ben
 }
 
 TEST_CASE("worker environment sets thread variables and the jemalloc preload", "[bench]") {
-  WorkerLaunch launch{"/w", {{"PATH", "/bin"}, {"OMP_NUM_THREADS", "7"}, {"LD_PRELOAD", "/x.so"}}, "/je.so", nullptr};
+  WorkerLaunch launch{"/w", {{"PATH", "/bin"}, {"OMP_NUM_THREADS", "7"}, {"LD_PRELOAD", "/x.so"}}, "/je.so", nullptr, false};
   BenchSpec s;
   s.threads = 3;
   s.allocator = Allocator::kJemalloc;

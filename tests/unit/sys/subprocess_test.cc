@@ -71,3 +71,18 @@ TEST_CASE("RSS sampling follows a child that allocates a known amount", "[sys]")
   CHECK(rss.timeline().front().second < (100 << 20));  // before the second allocation
   CHECK(*rss.mean() < *rss.peak());
 }
+
+TEST_CASE("run_process with fixed_layout turns address-space randomisation off in the child only", "[sys]") {
+  // The shell's own mappings: the same start address every run only without ASLR.
+  const auto heap_of = [](bool fixed) {
+    auto o = sh("cat /proc/self/personality; grep -m1 '\\[heap\\]' /proc/self/maps | cut -d- -f1");
+    o.fixed_layout = fixed;
+    return run_process(o).stdout_text;
+  };
+  const auto fixed = heap_of(true);
+  CHECK(fixed.rfind("00040000\n", 0) == 0);  // ADDR_NO_RANDOMIZE
+  CHECK(heap_of(true) == fixed);              // the same layout again
+  const auto random = heap_of(false);
+  CHECK(random.rfind("00000000\n", 0) == 0);
+  CHECK(heap_of(false) != random);  // randomised: another heap address (1 in 2^13 or less to collide)
+}
