@@ -39,32 +39,28 @@ SweepProgress::~SweepProgress() {
   ticker_.join();
 }
 
-void SweepProgress::on_config_start(size_t index, size_t total, const BenchSpec& c) {
+void SweepProgress::begin(size_t index, size_t total, std::string config, std::string best, bool bound) {
   if (terminal_ == Terminal::kNone) return;
   {
     std::lock_guard<std::mutex> lock(mu_);
     index_ = index;
     total_ = total;
-    config_ = fmt::format("{} threads={} streams={} {}", c.workload, threads_label(c), c.streams, c.allocator);
+    bound_ = bound;
+    config_ = std::move(config);
+    best_ = std::move(best);
     config_start_ = Clock::now();
     active_ = true;
   }
   cv_.notify_all();  // draw the new configuration now, not at the next tick
 }
 
+void SweepProgress::on_config_start(size_t index, size_t total, const BenchSpec& c) {
+  begin(index, total, fmt::format("{} threads={} streams={} {}", c.workload, threads_label(c), c.streams, c.allocator),
+        "", false);
+}
+
 void SweepProgress::on_search_step(size_t index, size_t bound, std::string config, std::string best) {
-  if (terminal_ == Terminal::kNone) return;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    index_ = index;
-    total_ = bound;
-    bound_ = true;
-    config_ = std::move(config);
-    best_ = best.empty() ? "" : ", best so far " + best;
-    config_start_ = Clock::now();
-    active_ = true;
-  }
-  cv_.notify_all();
+  begin(index, bound, std::move(config), best.empty() ? "" : ", best so far " + best, true);
 }
 
 void SweepProgress::on_search_step_done() {

@@ -37,6 +37,8 @@ class SweepProgress : public SweepObserver {
   void on_search_step_done();
 
  private:
+  /// Shows configuration `index` of `total` (an upper bound when `bound`).
+  void begin(size_t index, size_t total, std::string config, std::string best, bool bound);
   void tick();
   void draw(const std::string& full);  ///< with the lock held; cut to the terminal width
   void erase();                        ///< with the lock held

@@ -257,10 +257,8 @@ Recommendation compute(const RecommendOptions& o, std::optional<MeasuredProfile>
 
 /// Writes the profile atomically; "" or why not.
 std::string write_profile(const std::string& path, const MeasuredProfile& profile) {
-  const auto slash = path.rfind('/');
-  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
-  const std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
-  return write_file_atomically(dir, name, profile_to_json_text(profile));
+  const auto dir = parent_path(path);
+  return write_file_atomically(dir.empty() ? "." : dir, path.substr(path.rfind('/') + 1), profile_to_json_text(profile));
 }
 
 /// --strict: the first problem is an error. Otherwise every problem and warning is

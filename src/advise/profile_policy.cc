@@ -54,7 +54,6 @@ std::optional<MeasuredEvidence> apply_profile(const MeasuredProfile& p, const Re
   MeasuredEvidence e;
   e.mode = RecommendMode::kProfile;
   e.chosen = p.chosen;
-  e.search = std::nullopt;
   const int measured = p.chosen.threads;
   if (scale) {
     const double ratio = static_cast<double>(here.usable_threads) / std::max(1, pf.usable_threads);

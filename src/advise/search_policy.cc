@@ -41,7 +41,6 @@ double violation_degree(const PointResult& r, const Constraints& c) {
 }
 
 std::string ms(double s) { return fmt::format("{:.2f} ms", 1e3 * s); }
-std::string mib(int64_t b) { return fmt::format("{:.1f} MiB", static_cast<double>(b) / (1 << 20)); }
 
 long long thread_total(const SearchPoint& p) {
   return static_cast<long long>(p.threads) * p.streams * p.workers;
@@ -308,7 +307,7 @@ double objective_cost(const PointResult& r, Objective objective) {
 std::string constraint_violation(const PointResult& r, const Constraints& c) {
   if (c.max_p99_s && r.p99_s > *c.max_p99_s) return fmt::format("--max-p99: p99 {} > {}", ms(r.p99_s), ms(*c.max_p99_s));
   if (c.max_rss_bytes && r.peak_rss_bytes && *r.peak_rss_bytes > *c.max_rss_bytes) {
-    return fmt::format("--max-rss: peak RSS {} > {}", mib(*r.peak_rss_bytes), mib(*c.max_rss_bytes));
+    return fmt::format("--max-rss: peak RSS {} > {}", mib_text(*r.peak_rss_bytes), mib_text(*c.max_rss_bytes));
   }
   if (c.min_throughput && r.throughput_per_s < *c.min_throughput) {
     return fmt::format("--min-throughput: {:.1f} items/s < {:g}", r.throughput_per_s, *c.min_throughput);

@@ -80,7 +80,7 @@ std::string describe_failure(const SpawnResult& r, const std::string& worker_err
   if (!worker_error.empty()) return worker_error;
   if (r.signal == SIGKILL && oom_killed) {
     std::string why = "killed by the out-of-memory killer (signal 9; the kernel's oom_kill count rose)";
-    if (last_rss) why += fmt::format(", last RSS seen {:.1f} MiB", static_cast<double>(*last_rss) / (1 << 20));
+    if (last_rss) why += ", last RSS seen " + mib_text(*last_rss);
     return why;
   }
   std::string why = "torchdiag-worker " + r.describe();

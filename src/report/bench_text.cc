@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "report/op_profile_render.h"
+#include "util/strings.h"
 
 namespace torchdiag {
 namespace {
@@ -141,15 +142,14 @@ std::string counters_text(const BenchReport& r) {
 
 std::string memory_text(const BenchReport& r) {
   std::string out;
-  const auto mib = [](int64_t b) { return fmt::format("{:.1f} MiB", static_cast<double>(b) / (1 << 20)); };
   for (const auto& row : r.rows) {
     if (row.status != RowStatus::kOk || !row.memory.peak_rss_bytes) continue;
     out += fmt::format("  {} threads={} streams={} {}: peak RSS {}, mean {}", row.spec.workload, threads_label(row.spec),
-                       row.spec.streams, row.spec.allocator, mib(*row.memory.peak_rss_bytes),
-                       mib(row.memory.mean_rss_bytes.value_or(0)));
+                       row.spec.streams, row.spec.allocator, mib_text(*row.memory.peak_rss_bytes),
+                       mib_text(row.memory.mean_rss_bytes.value_or(0)));
     if (row.memory.jemalloc) {
       const auto& je = *row.memory.jemalloc;
-      out += fmt::format("; jemalloc allocated {}, resident {}", mib(je.allocated), mib(je.resident));
+      out += fmt::format("; jemalloc allocated {}, resident {}", mib_text(je.allocated), mib_text(je.resident));
     }
     out += "\n";
   }

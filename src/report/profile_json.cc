@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "report/strict_json.h"
 #include "util/cpu_list.h"
 #include "util/json_text.h"
 #include "util/strings.h"
@@ -23,14 +24,12 @@ using nlohmann::ordered_json;
 
 /// Thread, inter-op, stream and worker counts.
 constexpr int64_t kMaxCount = kMaxThreads;
-constexpr size_t kMaxTextBytes = 4096;
 constexpr size_t kMaxCpusetBytes = 64 * 1024;
 constexpr size_t kMaxSteps = 10000;
 constexpr size_t kMaxInputs = 256;
 /// A profile nests 5 levels; the margin is for fields later writers of schema 1 add.
 constexpr int kMaxDepth = 32;
 constexpr std::string_view kSchemaPrefix = "torchdiag.profile/";
-constexpr double kInfinity = std::numeric_limits<double>::infinity();
 
 // ---- writing ---------------------------------------------------------------------
 
@@ -92,59 +91,6 @@ ordered_json facts_json(const ProfileFacts& f) {
   return j;
 }
 
-// ---- reading: the shape check before the document is built -----------------------
-
-/// Validates the JSON text without building it: where it breaks, and that it does not
-/// nest deeper than a profile could (a few MiB of '[' would cost a DOM node each).
-class ShapeCheck : public nlohmann::json_sax<json> {
- public:
-  bool null() override { return true; }
-  bool boolean(bool) override { return true; }
-  bool number_integer(number_integer_t) override { return true; }
-  bool number_unsigned(number_unsigned_t) override { return true; }
-  bool number_float(number_float_t, const string_t&) override { return true; }
-  bool string(string_t&) override { return true; }
-  bool binary(binary_t&) override { return true; }
-  bool start_object(size_t) override { return enter(); }
-  bool key(string_t&) override { return true; }
-  bool end_object() override { return leave(); }
-  bool start_array(size_t) override { return enter(); }
-  bool end_array() override { return leave(); }
-  bool parse_error(size_t position, const std::string&, const nlohmann::json::exception&) override {
-    error_byte = position;
-    return false;
-  }
-
-  bool too_deep = false;
-  size_t error_byte = 0;  ///< 1-based; one past the end when the text stops early
-
- private:
-  bool enter() {
-    too_deep = ++depth_ > kMaxDepth;
-    return !too_deep;
-  }
-  bool leave() {
-    --depth_;
-    return true;
-  }
-  int depth_ = 0;
-};
-
-/// "" when `text` is JSON a profile could be, else why not.
-std::string shape_problem(std::string_view text) {
-  ShapeCheck check;
-  if (json::sax_parse(text.begin(), text.end(), &check)) return "";
-  if (check.too_deep) return fmt::format("nested deeper than {} levels, not a torchdiag profile", kMaxDepth);
-  const size_t byte = std::min(std::max<size_t>(check.error_byte, 1), text.size());
-  return fmt::format("not valid JSON (truncated or corrupted at byte {})", byte);
-}
-
-/// A string from the file, safe to show in a one-line message.
-std::string shown(const std::string& text) {
-  const bool cut = text.size() > 80;
-  return printable(sanitize_utf8(std::string_view(text).substr(0, 80))) + (cut ? "..." : "");
-}
-
 bool all_digits(std::string_view s) {
   return !s.empty() && s.find_first_not_of("0123456789") == std::string_view::npos;
 }
@@ -164,139 +110,23 @@ std::string schema_problem(const json& j) {
   return fmt::format("not a torchdiag profile (schema '{}')", shown(schema));
 }
 
-// ---- reading: fields by path ---------------------------------------------------------
-
-/// The first failure of a read; later ones follow from it and are dropped.
-class Errors {
- public:
-  void add(const std::string& path, std::string_view what) {
-    if (first_.empty()) first_ = fmt::format("'{}': {}", path, what);
-  }
-  bool any() const { return !first_.empty(); }
-  const std::string& first() const { return first_; }
-
- private:
-  std::string first_;
-};
-
-/// A value of the document with its path ("search.steps[3].result.p99_s"); missing when
-/// the member is absent (or its parent was not an object). Each reader checks type and
-/// range, records a failure and returns a default when they are wrong.
-class Node {
- public:
-  Node(const json* value, std::string path, Errors& errors) : value_(value), path_(std::move(path)), errors_(&errors) {}
-
-  Node operator[](const char* key) const {
-    const json* member = nullptr;
-    if (value_ && value_->is_object()) {
-      const auto it = value_->find(key);
-      if (it != value_->end()) member = &*it;
-    }
-    return Node(member, path_.empty() ? key : path_ + "." + key, *errors_);
-  }
-  Node at(size_t index) const {
-    const json* element = value_ && value_->is_array() && index < value_->size() ? &(*value_)[index] : nullptr;
-    return Node(element, fmt::format("{}[{}]", path_, index), *errors_);
-  }
-
-  bool present() const { return value_ != nullptr; }
-  bool is_null() const { return value_ && value_->is_null(); }
-  void fail(std::string_view what) const { errors_->add(path_, value_ ? what : "missing"); }
-
-  bool require_object() const {
-    if (value_ && value_->is_object()) return true;
-    fail("expected an object");
-    return false;
-  }
-  /// The array's size; 0 after a failure.
-  size_t require_array(size_t max, const char* items) const {
-    if (value_ && value_->is_array() && value_->size() <= max) return value_->size();
-    fail(fmt::format("expected an array of at most {} {}", max, items));
-    return 0;
-  }
-
-  int64_t integer(int64_t lo, int64_t hi, std::string_view expected) const {
-    std::optional<int64_t> v;
-    if (value_ && value_->is_number_unsigned()) {
-      const auto u = value_->get<uint64_t>();
-      if (u <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) v = static_cast<int64_t>(u);
-    } else if (value_ && value_->is_number_integer()) {
-      v = value_->get<int64_t>();
-    }
-    if (v && *v >= lo && *v <= hi) return *v;
-    fail(fmt::format("expected {}", expected));
-    return lo;
-  }
-  int count() const { return static_cast<int>(integer(1, kMaxCount, fmt::format("an integer 1..{}", kMaxCount))); }
-
-  /// A finite number in [lo, hi]; integers are taken as numbers.
-  double number(double lo, double hi, std::string_view expected) const {
-    if (value_ && value_->is_number()) {
-      const auto v = value_->get<double>();
-      if (std::isfinite(v) && v >= lo && v <= hi) return v;
-    }
-    fail(fmt::format("expected {}", expected));
-    return lo;
-  }
-  double non_negative() const { return number(0, kInfinity, "a finite number >= 0"); }
-
-  std::string text(size_t max_bytes = kMaxTextBytes) const {
-    if (value_ && value_->is_string() && value_->get_ref<const std::string&>().size() <= max_bytes) {
-      return value_->get<std::string>();
-    }
-    fail(fmt::format("expected a string of at most {} bytes", max_bytes));
-    return "";
-  }
-
-  bool flag() const {
-    if (value_ && value_->is_boolean()) return value_->get<bool>();
-    fail("expected true or false");
-    return false;
-  }
-
-  /// An enum value by its name in the enum's table (model/enum_names.h).
-  template <class E>
-  E choice(const char* what) const {
-    std::vector<std::string> known;
-    for (const auto& [e, name] : names_of(E{})) known.push_back(name);
-    if (!value_ || !value_->is_string()) {
-      fail(fmt::format("expected a string, one of {}", join(known, ", ")));
-      return E{};
-    }
-    const auto& name = value_->get_ref<const std::string&>();
-    if (const auto e = parse_enum<E>(name)) return *e;
-    fail(fmt::format("unknown {} '{}' (known: {})", what, shown(name), join(known, ", ")));
-    return E{};
-  }
-
- private:
-  const json* value_;
-  std::string path_;
-  Errors* errors_;
-};
-
-// Nullable values: null, or what the reader beside them accepts ("... or null").
-std::optional<double> maybe_number(const Node& n, double lo, double hi, std::string_view expected) {
-  if (n.is_null()) return std::nullopt;
-  return n.number(lo, hi, fmt::format("{} or null", expected));
-}
-std::optional<int64_t> maybe_bytes(const Node& n) {
-  if (n.is_null()) return std::nullopt;
-  return n.integer(0, std::numeric_limits<int64_t>::max(), "an integer >= 0 or null");
+/// A thread, inter-op, stream or worker count.
+int count_of(const JsonField& n) {
+  return static_cast<int>(n.integer(1, kMaxCount, fmt::format("an integer 1..{}", kMaxCount)));
 }
 
-SearchPoint read_point(const Node& n) {
+SearchPoint read_point(const JsonField& n) {
   SearchPoint p;
   if (!n.require_object()) return p;
-  p.threads = n["threads"].count();
-  p.interop = n["interop"].count();
-  p.streams = n["streams"].count();
-  p.workers = n["workers"].count();
+  p.threads = count_of(n["threads"]);
+  p.interop = count_of(n["interop"]);
+  p.streams = count_of(n["streams"]);
+  p.workers = count_of(n["workers"]);
   p.allocator = n["allocator"].choice<Allocator>("allocator");
   return p;
 }
 
-PointResult read_result(const Node& n) {
+PointResult read_result(const JsonField& n) {
   PointResult r;
   if (!n.require_object()) return r;
   r.ok = n["ok"].flag();
@@ -310,7 +140,7 @@ PointResult read_result(const Node& n) {
   return r;
 }
 
-SearchStep read_step(const Node& n) {
+SearchStep read_step(const JsonField& n) {
   SearchStep s;
   if (!n.require_object()) return s;
   s.point = read_point(n["point"]);
@@ -320,17 +150,17 @@ SearchStep read_step(const Node& n) {
   return s;
 }
 
-Constraints read_constraints(const Node& n) {
+Constraints read_constraints(const JsonField& n) {
   Constraints c;
   if (n.is_null() || !n.require_object()) return c;
-  c.max_p99_s = maybe_number(n["max_p99_s"], 0, kInfinity, "a finite number >= 0");
+  c.max_p99_s = maybe_number(n["max_p99_s"], 0, kNoLimit, "a finite number >= 0");
   c.max_rss_bytes = maybe_bytes(n["max_rss_bytes"]);
-  c.min_throughput = maybe_number(n["min_throughput"], 0, kInfinity, "a finite number >= 0");
+  c.min_throughput = maybe_number(n["min_throughput"], 0, kNoLimit, "a finite number >= 0");
   return c;
 }
 
 /// An index into the steps, or nullopt for null.
-std::optional<size_t> read_chosen(const Node& n, size_t steps) {
+std::optional<size_t> read_chosen(const JsonField& n, size_t steps) {
   if (n.is_null()) return std::nullopt;
   if (steps == 0) {
     n.fail("expected null ('search.steps' is empty)");
@@ -340,12 +170,12 @@ std::optional<size_t> read_chosen(const Node& n, size_t steps) {
   return static_cast<size_t>(n.integer(0, last, fmt::format("an index into 'search.steps' (0..{}) or null", last)));
 }
 
-SearchOutcome read_search(const Node& n) {
+SearchOutcome read_search(const JsonField& n) {
   SearchOutcome s;
   if (!n.require_object()) return s;
   s.objective = n["objective"].choice<Objective>("objective");
   s.constraints = read_constraints(n["constraints"]);
-  const Node steps = n["steps"];
+  const JsonField steps = n["steps"];
   const size_t count = steps.require_array(kMaxSteps, "steps");
   s.steps.reserve(count);
   for (size_t i = 0; i < count; ++i) s.steps.push_back(read_step(steps.at(i)));
@@ -355,7 +185,7 @@ SearchOutcome read_search(const Node& n) {
   return s;
 }
 
-std::optional<std::string> read_cpuset(const Node& n) {
+std::optional<std::string> read_cpuset(const JsonField& n) {
   if (n.is_null()) return std::nullopt;
   std::string text = n.text(kMaxCpusetBytes);
   if (const auto parsed = parse_cpu_list(text); !parsed.ok()) {
@@ -364,7 +194,7 @@ std::optional<std::string> read_cpuset(const Node& n) {
   return text;
 }
 
-ProfileFacts read_facts(const Node& n) {
+ProfileFacts read_facts(const JsonField& n) {
   ProfileFacts f;
   if (!n.require_object()) return f;
   f.usable_threads =
@@ -377,7 +207,7 @@ ProfileFacts read_facts(const Node& n) {
   f.workload = to_string(n["workload"].choice<Workload>("workload"));
   f.model = n["model"].text();
   f.model_hash = n["model_hash"].text();
-  const Node inputs = n["inputs"];
+  const JsonField inputs = n["inputs"];
   const size_t count = inputs.require_array(kMaxInputs, "inputs");
   for (size_t i = 0; i < count; ++i) f.inputs.push_back(inputs.at(i).text());
   return f;
@@ -385,7 +215,7 @@ ProfileFacts read_facts(const Node& n) {
 
 /// The settings block restates `chosen` for people and for tools that export it; a
 /// file where the two disagree was edited halfway, and either reading would be a guess.
-void read_settings(const Node& n, MeasuredProfile& p) {
+void read_settings(const JsonField& n, MeasuredProfile& p) {
   if (!n.require_object()) return;
   const std::string threads = std::to_string(p.chosen.threads);
   for (const char* name : {"OMP_NUM_THREADS", "MKL_NUM_THREADS"}) {
@@ -394,7 +224,7 @@ void read_settings(const Node& n, MeasuredProfile& p) {
   const std::pair<const char*, int> counts[] = {
       {"interop_threads", p.chosen.interop}, {"streams", p.chosen.streams}, {"workers", p.chosen.workers}};
   for (const auto& [name, value] : counts) {
-    if (n[name].count() != value) n[name].fail(fmt::format("expected {}, as 'chosen' says", value));
+    if (count_of(n[name]) != value) n[name].fail(fmt::format("expected {}, as 'chosen' says", value));
   }
   if (n["allocator"].choice<Allocator>("allocator") != p.chosen.allocator) {
     n["allocator"].fail(fmt::format("expected \"{}\", as 'chosen.allocator' says", p.chosen.allocator));
@@ -403,7 +233,7 @@ void read_settings(const Node& n, MeasuredProfile& p) {
   if (n["MALLOC_CONF"].present()) p.malloc_conf = n["MALLOC_CONF"].text();
 }
 
-MeasuredProfile read_profile(const Node& root) {
+MeasuredProfile read_profile(const JsonField& root) {
   MeasuredProfile p;
   p.created = root["created"].text();
   p.chosen = read_point(root["chosen"]);
@@ -451,12 +281,12 @@ Expected<MeasuredProfile> parse_profile(std::string_view text) {
     return Result::failure(fmt::format("too large ({} bytes; a profile is at most {} MiB)", text.size(), kMaxProfileBytes >> 20));
   }
   if (trim(text).empty()) return Result::failure("empty, not a torchdiag profile");
-  if (auto why = shape_problem(text); !why.empty()) return Result::failure(std::move(why));
+  if (auto why = json_shape_problem(text, kMaxDepth, "profile"); !why.empty()) return Result::failure(std::move(why));
   const json j = json::parse(text.begin(), text.end(), nullptr, false);
   if (j.is_discarded()) return Result::failure("not valid JSON");  // shape_problem accepted it: not expected
   if (auto why = schema_problem(j); !why.empty()) return Result::failure(std::move(why));
-  Errors errors;
-  MeasuredProfile profile = read_profile(Node(&j, "", errors));
+  JsonErrors errors;
+  MeasuredProfile profile = read_profile(JsonField(&j, "", errors));
   if (errors.any()) return Result::failure(errors.first());
   return profile;
 }

@@ -254,7 +254,7 @@ std::string explain_search(const SearchOutcome& s) {
   if (s.constraints.any()) {
     std::vector<std::string> parts;
     if (s.constraints.max_p99_s) parts.push_back(fmt::format("p99 <= {:.2f} ms", 1e3 * *s.constraints.max_p99_s));
-    if (s.constraints.max_rss_bytes) parts.push_back(fmt::format("RSS <= {:.1f} MiB", static_cast<double>(*s.constraints.max_rss_bytes) / (1 << 20)));
+    if (s.constraints.max_rss_bytes) parts.push_back("RSS <= " + mib_text(*s.constraints.max_rss_bytes));
     if (s.constraints.min_throughput) parts.push_back(fmt::format("throughput >= {:g} items/s", *s.constraints.min_throughput));
     out += "  constraints: " + join(parts, ", ") + "\n";
   }

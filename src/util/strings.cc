@@ -272,6 +272,8 @@ std::optional<long long> parse_byte_size(std::string_view text) {
   return std::nullopt;
 }
 
+std::string mib_text(long long bytes) { return fmt::format("{:.1f} MiB", static_cast<double>(bytes) / (1 << 20)); }
+
 std::optional<double> parse_duration_s(std::string_view text) {
   text = trim(text);
   size_t end = 0;

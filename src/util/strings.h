@@ -53,6 +53,9 @@ std::optional<unsigned long long> parse_hex_u64(std::string_view s);
 /// anything else, zero, or more than 2^62 bytes.
 std::optional<long long> parse_byte_size(std::string_view text);
 
+/// Bytes as MiB with one decimal: "12.5 MiB".
+std::string mib_text(long long bytes);
+
 /// A duration with its unit, in seconds: "10ms", "0.5s", "250us", "1.5 ms". nullopt for
 /// a bare number (the unit is not guessed), another unit, zero, a negative or more than a day.
 std::optional<double> parse_duration_s(std::string_view text);
