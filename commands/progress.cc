@@ -60,7 +60,7 @@ void SweepProgress::on_config_start(size_t index, size_t total, const BenchSpec&
 }
 
 void SweepProgress::on_search_step(size_t index, size_t bound, std::string config, std::string best) {
-  begin(index, bound, std::move(config), best.empty() ? "" : ", best so far " + best, true);
+  begin(index, bound, std::move(config), best.empty() ? "" : ", best " + best, true);
 }
 
 void SweepProgress::on_search_step_done() {
@@ -94,9 +94,10 @@ void SweepProgress::tick() {
       }
       if (bound_) {
         // A search ends when it converges: the time left is the deadline's only.
-        eta = deadline_s_ > 0 ? fmt::format(", at most {:.0f} s left", std::max(deadline_s_ - elapsed, 0.0)) : "";
-        draw(fmt::format("torchdiag {}: configuration {} of at most {}: {}  {:.1f} s{}{}", what_, index_ + 1, total_,
-                         config_, in_config, best_, eta));
+        eta = deadline_s_ > 0 ? fmt::format(", {:.0f} s left", std::max(deadline_s_ - elapsed, 0.0)) : "";
+        // The configuration last: a narrow terminal cuts it, not the figures.
+        draw(fmt::format("torchdiag {}: {} of at most {}, {:.1f} s{}{}: {}", what_, index_ + 1, total_, in_config,
+                         best_, eta, config_));
       } else {
         draw(fmt::format("torchdiag {}: [{}/{}] {}  {:.1f} s{}", what_, index_ + 1, total_, config_, in_config, eta));
       }

@@ -261,6 +261,20 @@ std::string write_profile(const std::string& path, const MeasuredProfile& profil
   return write_file_atomically(dir.empty() ? "." : dir, path.substr(path.rfind('/') + 1), profile_to_json_text(profile));
 }
 
+/// The forms that carry only variables cannot say "run 2 workers": when the search
+/// chose a shape the user did not give, say so beside them.
+void warn_unstated_shape(const RecommendOptions& o, const Recommendation& rec, Format format) {
+  const bool variables_only = o.exec || format == Format::kShell || format == Format::kEnv ||
+                              format == Format::kDocker || format == Format::kK8s || format == Format::kSystemd;
+  if (!rec.search || !variables_only) return;
+  const bool workers = !o.workers_given && rec.facts.workers != o.workers;
+  const bool streams = !o.streams_given && rec.facts.streams != o.streams;
+  if (!workers && !streams) return;
+  warn(fmt::format("the measured settings are for {} worker process(es) x {} stream(s) each, which these variables "
+                   "cannot express; for one process with one stream, measure with --workers 1 --streams 1",
+                   rec.facts.workers, rec.facts.streams));
+}
+
 /// --strict: the first problem is an error. Otherwise every problem and warning is
 /// printed on stderr and the answer stands.
 void report_problems(const Recommendation& rec, bool strict) {
@@ -292,6 +306,7 @@ void run_recommend(const RecommendOptions& o) {
   std::optional<MeasuredProfile> profile;
   const auto rec = compute(o, profile);
   report_problems(rec, o.strict);
+  warn_unstated_shape(o, rec, format);
   const bool explain_on_stdout = !o.exec && format == Format::kText;
   if (o.explain && !explain_on_stdout) fmt::print(stderr, "{}", render_explain(rec));
   if (o.exec) exec_with(rec, o.command);
@@ -301,7 +316,7 @@ void run_recommend(const RecommendOptions& o) {
   }
   write_output(render_recommendation(rec, format, o.explain).value_or(""), o.output);
   if (!rec.apply_command.empty() && format != Format::kText) {
-    warn("apply what was measured: " + rec.apply_command);
+    fmt::print(stderr, "torchdiag: apply what was measured: {}\n", rec.apply_command);
   }
   if (!save_error.empty()) runtime_error(fmt::format("--save '{}': {}", o.measure.save, save_error));
 }

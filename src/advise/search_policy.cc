@@ -204,15 +204,19 @@ class Search {
       return {false, 0, "violates " + constraint_violation(next.result, s_.constraints)};
     }
     const double gain = objective_cost(cur.result, s_.objective) / objective_cost(next.result, s_.objective) - 1;
-    if (gain > noise) {
-      return {true, gain, fmt::format("moved: {:+.1f}% {} (noise {:.1f}%)", 100 * gain, to_string(s_.objective),
-                                      100 * noise)};
-    }
+    if (gain > noise) return {true, gain, fmt::format("moved: {} (noise {:.1f}%)", change_text(gain), 100 * noise)};
     if (gain > 0) {
-      return {false, gain, fmt::format("not moved: {:+.1f}% {} is within the noise ({:.1f}%)", 100 * gain,
-                                       to_string(s_.objective), 100 * noise)};
+      return {false, gain, fmt::format("not moved: {} is within the noise ({:.1f}%)", change_text(gain), 100 * noise)};
     }
-    return {false, gain, fmt::format("not moved: {:.1f}% worse {}", -100 * gain, to_string(s_.objective))};
+    if (s_.objective != Objective::kThroughput) return {false, gain, fmt::format("not moved: {} (worse)", change_text(gain))};
+    return {false, gain, fmt::format("not moved: {:.1f}% worse throughput", -100 * gain)};
+  }
+
+  /// How the objective's figure changed for a `gain` in it: "+12.0% throughput",
+  /// "p99 -93.7%" (a latency falls as it improves).
+  std::string change_text(double gain) const {
+    if (s_.objective == Objective::kThroughput) return fmt::format("{:+.1f}% throughput", 100 * gain);
+    return fmt::format("{} {:+.1f}%", to_string(s_.objective), 100 * (1 / (1 + gain) - 1));
   }
 
   std::string budget_reason() const {

@@ -1,6 +1,7 @@
 #include "bench/measure_cgroup.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,6 +12,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <thread>
 
 #include "probe/cgroup_files.h"
@@ -306,10 +308,27 @@ int remove_dir(const std::string& path) {
   }
 }
 
+constexpr std::string_view kNamePrefix = "torchdiag-measure-";
+
+/// Removes the empty cgroups a torchdiag killed before it could clean up left beside
+/// `dir`: "torchdiag-measure-PID[-N]" of a PID that no longer runs. rmdir removes only an
+/// empty cgroup, so nothing in use is touched.
+void remove_stale_siblings(const std::string& dir) {
+  const auto parent = parent_path(dir);
+  for (const auto& name : FsReader().list_dir(parent)) {
+    if (!starts_with(name, kNamePrefix)) continue;
+    const auto rest = std::string_view(name).substr(kNamePrefix.size());
+    const auto pid = parse_int(rest.substr(0, rest.find('-')));
+    if (!pid || *pid <= 0 || *pid == ::getpid() || *pid > std::numeric_limits<pid_t>::max()) continue;
+    if (::kill(static_cast<pid_t>(*pid), 0) == 0 || errno != ESRCH) continue;
+    ::rmdir(join_path(parent, name).c_str());
+  }
+}
+
 std::string unique_name() {
   static std::atomic<int> count{0};
   const int n = ++count;
-  const std::string base = "torchdiag-measure-" + std::to_string(::getpid());
+  const std::string base = std::string(kNamePrefix) + std::to_string(::getpid());
   return n == 1 ? base : base + "-" + std::to_string(n);
 }
 
@@ -360,6 +379,7 @@ std::unique_ptr<MeasureCgroup> MeasureCgroup::create_from_plan(const CgroupPlan&
   for (const auto& dir : plan.dirs) {
     if (!cg->ok()) break;
     if (dir.create) {
+      remove_stale_siblings(dir.path);
       if (::mkdir(dir.path.c_str(), 0755) != 0) {
         const int error = errno;
         cg->why_ = fmt::format("mkdir {}: {}{}", dir.path, std::strerror(error), errno_hint(error));

@@ -94,6 +94,12 @@ std::string env_value(const Recommendation& rec, const char* name) {
   return "";
 }
 
+/// "within" the usable threads when workers x threads fit, else "exceeding".
+const char* fit_word(const Recommendation& rec) {
+  const long long total = static_cast<long long>(rec.facts.workers) * rec.omp_num_threads;
+  return total <= rec.facts.usable_threads ? "within" : "exceeding";
+}
+
 /// TorchServe: config.properties keys for its frontend and workers, and the environment
 /// its Python workers inherit. Frontend (netty) threads stay few: they move requests, and
 /// by default there are as many as the host has CPUs.
@@ -101,10 +107,10 @@ std::string render_torchserve(const Recommendation& rec) {
   const auto& f = rec.facts;
   const int netty = std::clamp(f.usable_threads / 4, 1, 4);
   std::string out = fmt::format(
-      "# TorchServe config.properties: {} worker(s) x {} intra-op thread(s) within {} usable thread(s)\n"
+      "# TorchServe config.properties: {} worker(s) x {} intra-op thread(s) {} {} usable thread(s)\n"
       "default_workers_per_model={}\nnumber_of_netty_threads={}\nnetty_client_threads={}\n"
       "# Start TorchServe with this environment; its Python workers inherit it:\n",
-      f.workers, rec.omp_num_threads, f.usable_threads, f.workers, netty, netty);
+      f.workers, rec.omp_num_threads, fit_word(rec), f.usable_threads, f.workers, netty, netty);
   for (const auto& s : rec.env) out += fmt::format("#   {}={}\n", s.name, s.value);
   return out;
 }
@@ -114,12 +120,12 @@ std::string render_triton(const Recommendation& rec) {
   const auto& f = rec.facts;
   const auto intra = env_value(rec, "OMP_NUM_THREADS");
   return fmt::format(
-      "# Triton PyTorch backend (config.pbtxt): {0} instance(s) x {1} intra-op thread(s) within {2} usable thread(s)\n"
+      "# Triton PyTorch backend (config.pbtxt): {0} instance(s) x {1} intra-op thread(s) {4} {2} usable thread(s)\n"
       "instance_group [\n  {{\n    count: {0}\n    kind: KIND_CPU\n  }}\n]\n"
       "parameters: {{\n  key: \"INTRA_OP_THREAD_COUNT\"\n  value: {{ string_value: \"{1}\" }}\n}}\n"
       "parameters: {{\n  key: \"INTER_OP_THREAD_COUNT\"\n  value: {{ string_value: \"{3}\" }}\n}}\n",
       f.workers, intra.empty() ? std::to_string(rec.omp_num_threads) : intra, f.usable_threads,
-      rec.interop_threads.value_or(1));
+      rec.interop_threads.value_or(1), fit_word(rec));
 }
 
 ordered_json facts_json(const RecommendFacts& f) {

@@ -103,7 +103,7 @@ TEST_CASE("recommend --measure searches from the quick answer and shows its path
   CHECK(j["candidates"].size() == s["steps"].size());
   // Without --save the exact values to apply close the output (on stderr for JSON).
   CHECK(j["apply_command"].get<std::string>().rfind("export OMP_NUM_THREADS='" + std::to_string(n) + "'", 0) == 0);
-  CHECK(r.err.find("apply what was measured: export OMP_NUM_THREADS=") != std::string::npos);
+  CHECK(r.err.find("torchdiag: apply what was measured: export OMP_NUM_THREADS=") != std::string::npos);
 }
 
 TEST_CASE("recommend --measure --save writes a profile that --profile applies instantly", "[recommend][measure][profile][worker]") {

@@ -231,3 +231,15 @@ TEST_CASE("objective cost penalises CFS throttling", "[recommend][search]") {
   c.min_throughput = 150;
   CHECK(constraint_violation(free_run, c) == "--min-throughput: 100.0 items/s < 150");
 }
+
+TEST_CASE("search: latency verdicts say how the latency changed", "[recommend][search]") {
+  // p99: 78.25 ms at 1 thread, 4.95 ms at 2, 12.96 ms at 4.
+  const std::map<int, double> p99 = {{1, 0.07825}, {2, 0.00495}, {4, 0.01296}};
+  Fake fake{[&](const SearchPoint& p) { return result(100, p99.at(p.threads)); }};
+  SearchSettings s;
+  s.objective = Objective::kP99;
+  const auto out = run_search(threads_only({1, 2, 4}), at(1), std::ref(fake), s);
+  REQUIRE(out.steps.size() == 3);
+  CHECK(out.steps[1].verdict == "moved: p99 -93.7% (noise 3.0%)");
+  CHECK(out.steps[2].verdict == "not moved: p99 +161.8% (worse)");
+}

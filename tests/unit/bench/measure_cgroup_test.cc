@@ -347,6 +347,26 @@ TEST_CASE("MeasureCgroup creates, undoes a failed plan and removes", "[bench][me
   }
 }
 
+TEST_CASE("MeasureCgroup removes the empty cgroups of torchdiags that died, not of live ones", "[bench][measure-cgroup]") {
+  TempTree tree;
+  REQUIRE(tree.ok());
+  // A pid above any pid_max (2^22) never runs; pid 1 always does.
+  const auto dead = tree.root() + "/torchdiag-measure-999999999";
+  const auto dead_second = tree.root() + "/torchdiag-measure-999999999-2";
+  const auto alive = tree.root() + "/torchdiag-measure-1";
+  const auto other = tree.root() + "/someone-else-999999999";
+  for (const auto& d : {dead, dead_second, alive, other}) REQUIRE(::mkdir(d.c_str(), 0755) == 0);
+  CgroupPlan plan;
+  plan.dirs = {{tree.root() + "/torchdiag-measure-new", {}, true}};
+  const auto cg = MeasureCgroup::create_from_plan(plan);
+  REQUIRE(cg->ok());
+  struct stat st {};
+  CHECK(::stat(dead.c_str(), &st) != 0);
+  CHECK(::stat(dead_second.c_str(), &st) != 0);
+  CHECK(::stat(alive.c_str(), &st) == 0);
+  CHECK(::stat(other.c_str(), &st) == 0);
+}
+
 TEST_CASE("join_measure_cgroup refuses pid 0 and an empty list", "[bench][measure-cgroup]") {
   CHECK(join_measure_cgroup({"/nonexistent/cgroup.procs"}, 0) != "");
   CHECK(join_measure_cgroup({}, 123) == "no cgroup to join");
